@@ -130,11 +130,7 @@ class Implementation(ABC):
         epoch's loss is NaN or infinite.
         """
         X, Y = self._check_XY(X, Y)
-        epochs = _check_count(epochs, "epochs")
-        lr = _check_lr(lr)
-        batch_size = len(X) if batch_size is None else _check_count(batch_size, "batch size")
-        if batch_size > len(X):
-            raise InputError(f"batch size {batch_size} is larger than the data ({len(X)} samples)")
+        epochs, lr, batch_size = check_training_settings(epochs, lr, batch_size, len(X))
 
         rng = np.random.default_rng(seed) if shuffle else None
         # Epochs are handed to the implementation in chunks: all at once when nothing needs to
@@ -219,6 +215,16 @@ def _check_data(array, what: str, width: int, dtype: np.dtype) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise InputError(f"{what} contains NaN or infinity")
     return array
+
+
+def check_training_settings(epochs, lr, batch_size, n_samples: int) -> tuple[int, float, int]:
+    """(epochs, lr, batch_size) checked; a batch size of None means the whole data."""
+    epochs = _check_count(epochs, "epochs")
+    lr = _check_lr(lr)
+    batch_size = n_samples if batch_size is None else _check_count(batch_size, "batch size")
+    if batch_size > n_samples:
+        raise InputError(f"batch size {batch_size} is larger than the data ({n_samples} samples)")
+    return epochs, lr, batch_size
 
 
 def _check_count(value, what: str) -> int:

@@ -78,9 +78,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
     Preset(
         "xor-keras", f"A6, {A} (XOR in Keras)",
         NetworkSpec((2, 2, 1), ("sigmoid", "sigmoid"), "mse"),
-        "xor", lr=0.01, epochs=100_000, batch_size=4, init="glorot_uniform", seed=0,
+        "xor", lr=0.01, epochs=100_000, batch_size=4, init="glorot_uniform", seed=3,
         notes="Keras's defaults, as the write-up used them: Glorot-uniform kernels, zero "
-              "biases, SGD at learning rate 0.01, mean squared error.",
+              "biases, SGD at learning rate 0.01, mean squared error. The write-up gives no "
+              "seed; seed 3 is ours (as for xor).",
     ),
     Preset(
         "xor-bias-column", f"C1, {C}",

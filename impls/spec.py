@@ -48,7 +48,8 @@ class NetworkSpec:
         object.__setattr__(self, "sizes", tuple(self.sizes))
         object.__setattr__(self, "activations", tuple(self.activations))
         if len(self.sizes) < 2:
-            raise InputError(f"a network needs at least 2 sizes (inputs, outputs), got {self.sizes}")
+            raise InputError(f"a network needs at least 2 sizes (inputs, outputs), "
+                             f"got {self.sizes}")
         for size in self.sizes:
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
                 raise InputTypeError(f"layer sizes must be integers, got {size!r} in {self.sizes}")

@@ -1,0 +1,151 @@
+"""The `nnbench` command.
+
+    nnbench list                                  implementations (and why any can't run), presets
+    nnbench train --impl numpy --network mnist    train a preset, print loss per epoch and accuracy
+
+Every error nnbench raises on purpose (bad input, missing data, an unavailable implementation)
+ends the command with one readable line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+
+import impls
+from impls import networks
+from impls.base import check_training_settings
+from impls.errors import NNBenchError
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what was wrong, and where to read more)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_list(commands):
+    parser = commands.add_parser("list", help="implementations, their availability, and presets")
+    parser.set_defaults(run=run_list)
+
+
+def run_list(args) -> int:
+    print("Implementations:")
+    for name, status in impls.available().items():
+        entry = impls.REGISTRY[name]
+        if status:
+            dtypes = ", ".join(impls.get_class(name).dtypes)
+            print(f"  {name:<15} available    {entry.summary} [{dtypes}]")
+        else:
+            print(f"  {name:<15} unavailable  {status.reason}")
+    print("\nPresets:")
+    for preset in networks.PRESETS.values():
+        spec = preset.spec
+        layers = "-".join(map(str, spec.sizes))
+        batch = preset.batch_size or "full"
+        print(f"  {preset.name:<20} {layers:<11} {'/'.join(spec.activations):<20} "
+              f"{spec.loss:<25} lr {preset.lr:<5g} batch {batch:<5} epochs {preset.epochs:<7} "
+              f"{preset.source}")
+    return 0
+
+
+def add_train(commands):
+    parser = commands.add_parser(
+        "train", help="train a preset with one implementation",
+        description="Train a preset network with one implementation; the preset's settings "
+                    "are used unless overridden.")
+    parser.add_argument("--impl", required=True, help="implementation name (see nnbench list)")
+    parser.add_argument("--network", required=True, help="preset name (see nnbench list)")
+    parser.add_argument("--epochs", type=int, help="epochs (default: the preset's)")
+    parser.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
+    parser.add_argument("--batch-size", type=int, help="mini-batch size (default: the preset's)")
+    parser.add_argument("--limit", type=int, help="use only the first N training and test samples")
+    parser.add_argument("--hidden", type=int, help="override the width of every hidden layer")
+    parser.add_argument("--dtype", default="float64", help="float64 (default) or float32")
+    parser.add_argument("--seed", type=int, help="seed of the starting weights (default: preset's)")
+    parser.add_argument("--shuffle", action="store_true", help="reshuffle the data every epoch")
+    parser.add_argument("--mnist-dir", help="read MNIST IDX files from this directory")
+    parser.add_argument("--jacobian-budget",
+                        help="memory budget of the jacobian implementation, e.g. 8GiB")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_train)
+
+
+def run_train(args) -> int:
+    preset = networks.get(args.network)
+    impls.get_class(args.impl)  # an unknown or unavailable name fails before any work
+    if args.hidden is not None:
+        preset = preset.with_hidden(args.hidden)
+    if args.seed is not None:
+        preset = dataclasses.replace(preset, seed=args.seed, fixed_params=None)
+    if args.mnist_dir:
+        os.environ["NNBENCH_MNIST_DIR"] = args.mnist_dir
+    options = {}
+    if args.jacobian_budget is not None:
+        if args.impl != "jacobian":
+            raise NNBenchError("--jacobian-budget applies only to --impl jacobian")
+        options["memory_budget"] = args.jacobian_budget
+    epochs = preset.epochs if args.epochs is None else args.epochs
+    lr = preset.lr if args.lr is None else args.lr
+    batch_size = preset.batch_size if args.batch_size is None else args.batch_size
+
+    data = preset.load_data(args.limit)
+    check_training_settings(epochs, lr, batch_size, len(data.X_train))
+    impl = impls.create(args.impl, preset.spec, preset.initial_params(), dtype=args.dtype,
+                        **options)
+    print(f"{args.impl} ({args.dtype}) on {preset.name}: "
+          f"{'-'.join(map(str, preset.spec.sizes))}, {len(data.X_train)} training samples, "
+          f"{epochs} epochs, lr {lr:g}, batch {batch_size or 'full'}")
+    history = impl.fit(data.X_train, data.Y_train, epochs=epochs, lr=lr, batch_size=batch_size,
+                       shuffle=args.shuffle, seed=preset.seed, progress=not args.no_progress)
+    shown = epochs_to_show(epochs)
+    if len(shown) < epochs:
+        print(f"loss per epoch (every {shown[1] - shown[0]}th epoch and the last):")
+    for epoch in shown:
+        print(f"  epoch {epoch:>{len(str(epochs))}}  loss {history.loss[epoch - 1]:.6f}")
+    loss, accuracy = impl.evaluate(data.X_test, data.Y_test)
+    if len(data.X_test) <= 16:
+        outputs = ", ".join(f"{v:.4f}" for v in impl.predict(data.X_test).ravel()[:64])
+        print(f"outputs on the {len(data.X_test)} test rows: [{outputs}]")
+    print(f"test loss {loss:.6f}, test accuracy {accuracy:.2%} ({len(data.X_test)} samples); "
+          f"training took {history.seconds:.2f} s ({history.seconds / epochs:.4g} s per epoch)")
+    return 0
+
+
+def epochs_to_show(epochs: int, most: int = 20) -> list[int]:
+    """All epochs when there are few; else about `most`, evenly spaced, and the last."""
+    if epochs <= most:
+        return list(range(1, epochs + 1))
+    step = -(-epochs // most)
+    shown = list(range(step, epochs + 1, step))
+    return shown if shown[-1] == epochs else [*shown, epochs]
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="nnbench", description="One small neural network, many "
+                    "implementations, one interface, measured side by side.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in (add_list, add_train):
+        add(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except NNBenchError as exc:
+        print(f"nnbench {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"nnbench {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

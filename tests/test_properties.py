@@ -1,0 +1,68 @@
+"""Property tests: on random small networks and data, every implementation equals numpy_vec."""
+
+import numpy as np
+from conftest import OTHERS, assert_close, assert_params_close, rtol_for
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import impls
+from impls.spec import NetworkSpec, init_params
+
+ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
+SLOW = {"keras"}  # each example builds and traces a model: fewer examples
+
+
+@st.composite
+def networks_and_data(draw):
+    sizes = draw(st.lists(st.integers(1, 5), min_size=2, max_size=4))
+    loss = draw(st.sampled_from(["mse", "binary_crossentropy", "categorical_crossentropy"]))
+    hidden = [draw(st.sampled_from(ELEMENTWISE)) for _ in sizes[2:]]
+    if loss == "mse":
+        last = draw(st.sampled_from([*ELEMENTWISE, "softmax"]))
+    else:
+        last = "sigmoid" if loss == "binary_crossentropy" else "softmax"
+    spec = NetworkSpec(tuple(sizes), (*hidden, last), loss, bias=draw(st.booleans()),
+                       alpha=draw(st.sampled_from([0.01, 0.1, 0.3])))
+    scheme = draw(st.sampled_from(["uniform_sym", "glorot_uniform", "he_normal"]))
+    params = init_params(spec, scheme, seed=draw(st.integers(0, 2**16)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    n = draw(st.integers(1, 6))
+    X = rng.normal(0, 2, (n, sizes[0]))
+    if loss == "categorical_crossentropy":
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+    else:
+        Y = rng.uniform(0, 1, (n, sizes[-1]))
+    return spec, params, X, Y
+
+
+def check_against_reference(name, dtype, spec, params, X, Y):
+    impl, ref = impls.create(name, spec, params, dtype), impls.create("numpy", spec, params, dtype)
+    rtol = rtol_for(name, dtype)
+    assert_close(impl.predict(X), ref.predict(X), rtol, f"{name} outputs")
+    loss, grads = impl.loss_and_grads(X, Y)
+    ref_loss, ref_grads = ref.loss_and_grads(X, Y)
+    assert_close(loss, ref_loss, rtol, f"{name} loss")
+    assert_params_close(grads, ref_grads, rtol, f"{name} gradients")
+    batch = max(1, len(X) // 2)
+    impl.fit(X, Y, epochs=2, lr=0.1, batch_size=batch)
+    ref.fit(X, Y, epochs=2, lr=0.1, batch_size=batch)
+    assert_params_close(impl.get_weights(), ref.get_weights(), rtol, f"{name} trained weights")
+
+
+def make_property_test(name, dtype):
+    examples = 8 if name in SLOW else 40
+
+    @settings(max_examples=examples, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(networks_and_data())
+    def test(case):
+        check_against_reference(name, dtype, *case)
+
+    test.__name__ = f"test_random_networks_{name.replace('-', '_')}_{dtype}"
+    return test
+
+
+for _name in OTHERS:
+    for _dtype in impls.get_class(_name).dtypes:
+        _test = make_property_test(_name, _dtype)
+        globals()[_test.__name__] = _test
