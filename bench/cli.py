@@ -95,6 +95,8 @@ def run_train(args) -> int:
     batch_size = preset.batch_size if args.batch_size is None else args.batch_size
 
     data = preset.load_data(args.limit)
+    if args.batch_size is None and batch_size is not None and batch_size > len(data.X_train):
+        batch_size = None  # the preset's mini-batch is larger than --limit left: one full batch
     check_training_settings(epochs, lr, batch_size, len(data.X_train))
     impl = impls.create(args.impl, preset.spec, preset.initial_params(), dtype=args.dtype,
                         **options)
@@ -117,6 +119,46 @@ def run_train(args) -> int:
     return 0
 
 
+def add_claims(commands):
+    parser = commands.add_parser(
+        "claims", help="re-measure every figure the seed write-ups published",
+        description="Check each claim of the seed write-ups (SEEDS.md) through the common "
+                    "interface and print it beside what was published, with a verdict.")
+    parser.add_argument("--id", nargs="+", dest="ids", help="only these claim ids (e.g. A1 B2)")
+    parser.add_argument("--impl", nargs="+", dest="impls",
+                        help="only these implementations (default: every available one)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small time budget: only the cheap claims run in full")
+    parser.add_argument("--budget", type=float,
+                        help="seconds allowed per claim and implementation (default 180, "
+                             "quick 3)")
+    parser.add_argument("--json", help="also write the findings to this JSON file")
+    parser.set_defaults(run=run_claims)
+
+
+def run_claims(args) -> int:
+    from bench import claims
+
+    names = selected_implementations(args.impls)
+    budget = args.budget if args.budget is not None else (3.0 if args.quick else 180.0)
+    ctx = claims.Context(names, quick=args.quick, budget=budget,
+                         log=lambda message: print(f"  ... {message}", file=sys.stderr))
+    rows = claims.run_claims(ctx, args.ids)
+    print(claims.format_table(rows))
+    if args.json:
+        claims.write_json(rows, args.json)
+    return 0
+
+
+def selected_implementations(asked: list[str] | None) -> list[str]:
+    """The implementations asked for (each must exist and run here), or all that run here."""
+    if asked:
+        for name in asked:
+            impls.get_class(name)
+        return asked
+    return [name for name, status in impls.available().items() if status]
+
+
 def epochs_to_show(epochs: int, most: int = 20) -> list[int]:
     """All epochs when there are few; else about `most`, evenly spaced, and the last."""
     if epochs <= most:
@@ -130,7 +172,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="nnbench", description="One small neural network, many "
                     "implementations, one interface, measured side by side.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (add_list, add_train):
+    for add in (add_list, add_train, add_claims):
         add(commands)
     return parser
 

@@ -42,6 +42,16 @@ REGISTRY: dict[str, Entry] = {
                       "pip install numpy"),
     "keras": Entry("impls.keras_tf", "KerasTF", "Keras 3 on TensorFlow",
                    "pip install 'nnbench[keras]'"),
+    "octave": Entry("impls.octave_impl", "OctaveCLI",
+                    "GNU Octave's own language, whole-batch matrices, run by octave-cli",
+                    "apt-get install -y --no-install-recommends octave"),
+    "torch": Entry("impls.torch_impl", "TorchCPU",
+                   "PyTorch on the CPU: nn.Linear layers, autograd, optim.SGD",
+                   "pip install torch==2.13.0 (a CPU build here; elsewhere install torch from "
+                   "the CPU wheel index of PyTorch: the default wheel brings gigabytes of CUDA)"),
+    "jax": Entry("impls.jax_impl", "JaxJIT",
+                 "JAX: pure functions, jax.grad, a whole epoch's updates in one jit",
+                 "pip install 'nnbench[jax]'"),
 }
 
 
@@ -75,9 +85,14 @@ def get_class(name: str) -> type:
     try:
         module = importlib.import_module(entry.module)
     except ImportError as exc:
-        missing = getattr(exc, "name", None) or str(exc)
-        _failures[name] = (f"implementation {name!r} is unavailable: {missing} is not installed "
-                           f"({entry.install})")
+        missing = getattr(exc, "name", None)
+        if missing == entry.module:  # our own file is missing: a broken install, not a dependency
+            reason = f"its module {entry.module} is missing from this installation"
+        elif missing:
+            reason = f"{missing} is not installed ({entry.install})"
+        else:  # an ImportError raised on purpose, e.g. a missing executable: its message says why
+            reason = str(exc)
+        _failures[name] = f"implementation {name!r} is unavailable: {reason}"
         raise UnavailableError(_failures[name]) from None
     _classes[name] = getattr(module, entry.cls)
     return _classes[name]
