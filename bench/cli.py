@@ -68,7 +68,7 @@ def add_train(commands):
     parser.add_argument("--hidden", type=int, help="override the width of every hidden layer")
     parser.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     parser.add_argument("--seed", type=int, help="seed of the starting weights (default: preset's)")
-    parser.add_argument("--shuffle", action="store_true", help="reshuffle the data every epoch")
+    parser.add_argument("--shuffle", action="store_true", help="reshuffle the data every epoch (some presets always do)")
     parser.add_argument("--mnist-dir", help="read MNIST IDX files from this directory")
     parser.add_argument("--jacobian-budget",
                         help="memory budget of the jacobian implementation, e.g. 8GiB")
@@ -104,7 +104,7 @@ def run_train(args) -> int:
           f"{'-'.join(map(str, preset.spec.sizes))}, {len(data.X_train)} training samples, "
           f"{epochs} epochs, lr {lr:g}, batch {batch_size or 'full'}")
     history = impl.fit(data.X_train, data.Y_train, epochs=epochs, lr=lr, batch_size=batch_size,
-                       shuffle=args.shuffle, seed=preset.seed, progress=not args.no_progress)
+                       shuffle=args.shuffle or preset.shuffle, seed=preset.seed, progress=not args.no_progress)
     shown = epochs_to_show(epochs)
     if len(shown) < epochs:
         print(f"loss per epoch (every {shown[1] - shown[0]}th epoch and the last):")

@@ -134,6 +134,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in [
               "mini-batch 50, learning rate 0.1, 5 epochs, no shuffling.",
     ),
     Preset(
+        "mnist-best", "nnbench, beyond the seeds (A1's network, trained for accuracy)",
+        NetworkSpec((784, 512, 10), ("relu", "softmax"), "categorical_crossentropy"),
+        "mnist", lr=0.1, epochs=10, batch_size=32, init="he_normal", seed=0, shuffle=True,
+        notes="Still plain SGD on 784-512-10 with no new layer types: He-normal start, "
+              "smaller mini-batches (32) and data reshuffled every epoch, for 10 epochs. "
+              "Chosen to pass 98.0% test accuracy, against A1's 92-95%.",
+    ),
+    Preset(
         "binary-reversal", f"A7, {A} (networks do not generalise)",
         NetworkSpec((4, 4), ("linear",), "mse"),
         "binary-reversal", lr=0.1, epochs=10_000, batch_size=8, init="glorot_uniform", seed=0,
