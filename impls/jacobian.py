@@ -40,37 +40,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Implementation
 from .errors import BudgetError, InputError, InputTypeError
+from .numpy_vec import NumpyVectorised, backprop_activation, loss_and_output_delta
 from .spec import NetworkSpec, Params
-
-# ---- forward: the activations, over a whole batch (forward is not what this file is about) ----
-
-
-def sigmoid(z):
-    # exp(-|z|) never overflows; the two branches are the same function on either side of 0.
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def softmax(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def activate(name, z, alpha):
-    if name == "sigmoid":
-        return sigmoid(z)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0)
-    if name == "leaky_relu":
-        return np.where(z > 0, z, alpha * z)
-    if name == "softmax":
-        return softmax(z)
-    return z  # linear
-
 
 # ---- the Jacobians, one by one, for one sample ----
 
@@ -151,23 +123,21 @@ def sample_loss_and_gradient(loss, z, a, y, activation, alpha):
     reference's S - y. The softmax Jacobian still carries the gradient whenever a softmax
     output is trained with mse, and the tests check the seed's route where it is safe.
     """
+    if loss != "mse":
+        total, delta = loss_and_output_delta(loss, z[None, :], a[None, :], y[None, :],
+                                             activation, alpha)
+        return total, delta
     k = len(y)
-    if loss == "categorical_crossentropy":
-        shifted = z - z.max()
-        log_softmax = shifted - np.log(np.exp(shifted).sum())
-        return -np.sum(y * log_softmax), (a - y)[None, :]
-    if loss == "binary_crossentropy":
-        # -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z y + log(1 + exp(-|z|))
-        terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        return np.sum(terms) / k, ((a - y) / k)[None, :]
-    error = a - y  # mse
+    error = a - y
     dL_da = (2 * error / k)[None, :]
     return np.sum(error * error) / k, dL_da @ activation_jacobian(activation, z, a, alpha)
 
 
-class ExplicitJacobian(Implementation):
+class ExplicitJacobian(NumpyVectorised):
+    """The reference's forward pass and update, with the backward pass replaced by the long
+    form: everything this class adds is how the gradient is computed."""
+
     name = "jacobian"
-    dtypes = ("float64", "float32")
 
     def __init__(self, spec: NetworkSpec, params: Params, dtype: str = "float64",
                  memory_budget: int | str | None = None):
@@ -177,28 +147,6 @@ class ExplicitJacobian(Implementation):
         super().__init__(spec, params, dtype)
         # Refuse now, before any training, if one sample's Jacobians would not fit.
         check_budget(self.spec, self.dtype, self.memory_budget, self.budget_source)
-
-    def _set_weights(self, params: Params) -> None:
-        self.weights = [W.astype(self.dtype) for W, _ in params]
-        self.biases = [b.astype(self.dtype) for _, b in params]
-
-    def _get_weights(self) -> Params:
-        return list(zip(self.weights, self.biases))
-
-    # ---- forward: one matrix product per layer for the whole batch, every layer kept ----
-
-    def _forward_all(self, X):
-        """Every layer's (z, a) for the batch; the backward pass reads them sample by sample."""
-        layers = []
-        a = X
-        for W, b, act in zip(self.weights, self.biases, self.spec.activations):
-            z = a @ W + b
-            a = activate(act, z, self.spec.alpha)
-            layers.append((z, a))
-        return layers
-
-    def _forward(self, X):
-        return self._forward_all(X)[-1][1]
 
     # ---- the long form: for each sample, the chain rule on explicit Jacobians ----
 
@@ -240,17 +188,6 @@ class ExplicitJacobian(Implementation):
         loss, grads = self._long_form(X, Y)
         return float(loss), grads
 
-    # ---- update: plain gradient descent ----
-
-    def _train_step(self, X, Y, lr):
-        loss, grads = self._long_form(X, Y)
-        lr = self.dtype.type(lr)
-        for W, b, (dW, db) in zip(self.weights, self.biases, grads):
-            W -= lr * dW
-            if self.spec.bias:
-                b -= lr * db
-        return float(loss)
-
     # ---- the short form, beside it: the delta rule, still one sample at a time ----
 
     def short_form_grads(self, X, Y) -> tuple[float, Params]:
@@ -269,7 +206,10 @@ class ExplicitJacobian(Implementation):
         for s in range(len(X)):
             z = [z_l[s] for z_l, _ in layers]
             a = [X[s]] + [a_l[s] for _, a_l in layers]
-            loss, delta = self._short_output_delta(z[-1], a[-1], Y[s])
+            # The reference's delta rule, applied to a batch of one sample.
+            loss, delta = loss_and_output_delta(spec.loss, z[-1][None, :], a[-1][None, :],
+                                                Y[s][None, :], spec.activations[-1], spec.alpha)
+            delta = delta[0]
             total += loss
             for layer in reversed(range(len(layers))):
                 dW_sum, db_sum = sums[layer]
@@ -277,37 +217,11 @@ class ExplicitJacobian(Implementation):
                 if spec.bias:
                     db_sum += delta
                 if layer > 0:
-                    delta = self._short_backprop(spec.activations[layer - 1], z[layer - 1],
-                                                 a[layer], self.weights[layer] @ delta)
+                    delta = backprop_activation(spec.activations[layer - 1], z[layer - 1],
+                                                a[layer], self.weights[layer] @ delta, spec.alpha)
         n = len(X)
         return float(total / n), [(np.asarray(dW / n, np.float64), np.asarray(db / n, np.float64))
                                   for dW, db in sums]
-
-    def _short_output_delta(self, z, a, y):
-        loss_name, k = self.spec.loss, len(y)
-        if loss_name == "categorical_crossentropy":
-            shifted = z - z.max()
-            return np.log(np.exp(shifted).sum()) - np.sum(y * shifted), a - y
-        if loss_name == "binary_crossentropy":
-            terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-            return np.sum(terms) / k, (a - y) / k
-        error = a - y
-        return np.sum(error * error) / k, self._short_backprop(self.spec.activations[-1], z, a,
-                                                               2 * error / k)
-
-    def _short_backprop(self, name, z, a, grad_a):
-        """dL/dz from dL/da for one sample, without forming da/dz."""
-        if name == "softmax":
-            return a * (grad_a - np.dot(grad_a, a))
-        if name == "sigmoid":
-            return grad_a * a * (1 - a)
-        if name == "tanh":
-            return grad_a * (1 - a * a)
-        if name == "relu":
-            return grad_a * (z > 0)
-        if name == "leaky_relu":
-            return grad_a * np.where(z > 0, 1, self.spec.alpha).astype(z.dtype)
-        return grad_a  # linear
 
 
 # ---- memory: what the long form holds for one sample, and the budget that guards it ----

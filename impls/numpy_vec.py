@@ -25,8 +25,9 @@ def sigmoid(z):
 
 
 def softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    # Over the last axis, so one sample (a vector) works as well as a batch.
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def activate(name, z, alpha):
@@ -55,7 +56,7 @@ def backprop_activation(name, z, a, grad_a, alpha):
         return grad_a * np.where(z > 0, 1, alpha).astype(z.dtype)
     if name == "softmax":
         # (diag(S) - S S^T) g, for each row, without forming the matrix.
-        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
+        return a * (grad_a - np.sum(grad_a * a, axis=-1, keepdims=True))
     return grad_a  # linear
 
 

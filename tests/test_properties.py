@@ -2,10 +2,11 @@
 
 import numpy as np
 from conftest import OTHERS, assert_close, assert_params_close, rtol_for
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import impls
+from impls.errors import DivergenceError
 from impls.spec import NetworkSpec, init_params
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
@@ -44,8 +45,11 @@ def check_against_reference(name, dtype, spec, params, X, Y):
     assert_close(loss, ref_loss, rtol, f"{name} loss")
     assert_params_close(grads, ref_grads, rtol, f"{name} gradients")
     batch = max(1, len(X) // 2)
+    try:
+        ref.fit(X, Y, epochs=2, lr=0.1, batch_size=batch)
+    except DivergenceError:
+        assume(False)  # a network that blows up in the reference says nothing about agreement
     impl.fit(X, Y, epochs=2, lr=0.1, batch_size=batch)
-    ref.fit(X, Y, epochs=2, lr=0.1, batch_size=batch)
     assert_params_close(impl.get_weights(), ref.get_weights(), rtol, f"{name} trained weights")
 
 
