@@ -10,7 +10,7 @@ from impls.errors import DivergenceError
 from impls.spec import NetworkSpec, init_params
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
-SLOW = {"keras"}  # each example builds and traces a model: fewer examples
+SLOW = {"keras", "jax", "octave"}  # each example builds, traces or starts a process: fewer
 
 
 @st.composite
@@ -36,8 +36,25 @@ def networks_and_data(draw):
     return spec, params, X, Y
 
 
+# The smallest tanh or sigmoid derivative (1 - a^2, a (1 - a)) a comparison at each dtype's
+# tolerance can trust: a saturated unit turns one ulp of difference in a (each library has
+# its own tanh kernel, a few ulps apart) into eps / derivative of relative difference in the
+# gradient. Random networks saturate now and then; such examples are discarded, not compared.
+DERIVATIVE_FLOOR = {"float64": 1e-6, "float32": 1e-2}
+
+
+def well_conditioned(ref, X) -> bool:
+    for activation, (_, a) in zip(ref.spec.activations, ref._forward_all(ref._check_X(X))):
+        if activation in ("tanh", "sigmoid"):
+            derivative = 1 - a * a if activation == "tanh" else a * (1 - a)
+            if np.min(derivative) < DERIVATIVE_FLOOR[ref.dtype.name]:
+                return False
+    return True
+
+
 def check_against_reference(name, dtype, spec, params, X, Y):
     impl, ref = impls.create(name, spec, params, dtype), impls.create("numpy", spec, params, dtype)
+    assume(well_conditioned(ref, X))
     rtol = rtol_for(name, dtype)
     assert_close(impl.predict(X), ref.predict(X), rtol, f"{name} outputs")
     loss, grads = impl.loss_and_grads(X, Y)
