@@ -102,7 +102,8 @@ class PurePython(Implementation):
         """
         loss_name, k = self.spec.loss, len(y)
         if loss_name == "categorical_crossentropy":
-            loss = log_sum_exp(zs) - sum(map(mul, y, zs))
+            # -sum(y log softmax(z)) = lse(z) sum(y) - sum(y z); sum(y) is 1 for one-hot rows
+            loss = log_sum_exp(zs) * sum(y) - sum(map(mul, y, zs))
             return loss / n, [(a_i - y_i) / n for a_i, y_i in zip(a, y)]
         if loss_name == "binary_crossentropy":
             loss = sum(max(z, 0.0) - z * y_i + math.log1p(math.exp(-abs(z)))
