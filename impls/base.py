@@ -140,7 +140,9 @@ class Implementation(ABC):
         history = History()
         bar = _progress_bar(epochs, f"{self.name} {self.dtype}", progress)
         started = time.perf_counter()
-        try:
+        # A diverging run overflows long before its loss is checked; the DivergenceError below
+        # says so in one line, so NumPy's own overflow warnings would only repeat it, louder.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), bar:
             done = 0
             while done < epochs:
                 n = min(chunk, epochs - done)
@@ -159,8 +161,6 @@ class Implementation(ABC):
                 done += n
                 bar.update(n)
                 bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
-        finally:
-            bar.close()
         history.seconds = time.perf_counter() - started
         return history
 
@@ -271,6 +271,11 @@ def _progress_bar(total: int, label: str, enabled: bool):
 
 
 class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info): ...
+
     def update(self, n): ...
 
     def set_postfix(self, **kwargs): ...
