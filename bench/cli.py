@@ -2,6 +2,9 @@
 
     nnbench list                                  implementations (and why any can't run), presets
     nnbench train --impl numpy --network mnist    train a preset, print loss per epoch and accuracy
+    nnbench run [--quick] [--out DIR]             measure every implementation, write results/
+    nnbench report [RUN]                          rebuild the report from a run's raw JSON
+    nnbench compare RUN_A RUN_B                   the ratio of every case two runs share
 
 Every error nnbench raises on purpose (bad input, missing data, an unavailable implementation)
 ends the command with one readable line on stderr and exit status 2, never a traceback.
@@ -13,6 +16,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from pathlib import Path
 
 import impls
 from impls import networks
@@ -68,7 +72,8 @@ def add_train(commands):
     parser.add_argument("--hidden", type=int, help="override the width of every hidden layer")
     parser.add_argument("--dtype", default="float64", help="float64 (default) or float32")
     parser.add_argument("--seed", type=int, help="seed of the starting weights (default: preset's)")
-    parser.add_argument("--shuffle", action="store_true", help="reshuffle the data every epoch (some presets always do)")
+    parser.add_argument("--shuffle", action="store_true",
+                        help="reshuffle the data every epoch (some presets always do)")
     parser.add_argument("--mnist-dir", help="read MNIST IDX files from this directory")
     parser.add_argument("--jacobian-budget",
                         help="memory budget of the jacobian implementation, e.g. 8GiB")
@@ -104,7 +109,8 @@ def run_train(args) -> int:
           f"{'-'.join(map(str, preset.spec.sizes))}, {len(data.X_train)} training samples, "
           f"{epochs} epochs, lr {lr:g}, batch {batch_size or 'full'}")
     history = impl.fit(data.X_train, data.Y_train, epochs=epochs, lr=lr, batch_size=batch_size,
-                       shuffle=args.shuffle or preset.shuffle, seed=preset.seed, progress=not args.no_progress)
+                       shuffle=args.shuffle or preset.shuffle, seed=preset.seed,
+                       progress=not args.no_progress)
     shown = epochs_to_show(epochs)
     if len(shown) < epochs:
         print(f"loss per epoch (every {shown[1] - shown[0]}th epoch and the last):")
@@ -159,6 +165,124 @@ def selected_implementations(asked: list[str] | None) -> list[str]:
     return [name for name, status in impls.available().items() if status]
 
 
+def add_run(commands):
+    parser = commands.add_parser(
+        "run", help="measure every implementation and write results/ (the main job)",
+        description="Run the benchmark suite: every available implementation in its own "
+                    "process, on the xor, mnist and digits networks, float64 and float32; then "
+                    "write the raw JSON under OUT/runs/<machine>/<run-id>/ and the report "
+                    "(OUT/summary.csv, OUT/REPORT.md, OUT/charts/).")
+    parser.add_argument("--impl", nargs="+", metavar="NAME",
+                        help="implementations or variants, e.g. numpy keras-fast (default: all)")
+    parser.add_argument("--network", nargs="+", metavar="NAME",
+                        help="xor, mnist, digits (default: all)")
+    parser.add_argument("--dtype", nargs="+", metavar="NAME",
+                        help="float64, float32 (default: both; --quick: float64)")
+    parser.add_argument("--threads", type=int,
+                        help="threads for BLAS, OpenMP, Numba and TensorFlow (default: every "
+                             "core)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes, few rounds, float64: a smoke test of about a "
+                             "minute")
+    parser.add_argument("--out", default="results", metavar="DIR",
+                        help="write everything under DIR (default: results)")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="time allowed per implementation (default: 480, quick: 60)")
+    parser.add_argument("--claims-budget", type=float, default=3.0, metavar="SECONDS",
+                        help="seconds per claim and implementation for the claims table "
+                             "(default 3: the cheap claims; 0: no claims)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run_run)
+
+
+def run_run(args) -> int:
+    from bench import report, runner
+
+    command = ["nnbench", "run"]
+    for flag, value in (("--impl", args.impl), ("--network", args.network),
+                        ("--dtype", args.dtype)):
+        command += [flag, *value] if value else []
+    for flag, value in (("--threads", args.threads), ("--timeout", args.timeout)):
+        command += [flag, str(value)] if value is not None else []
+    command += ["--quick"] if args.quick else []
+    command += ["--out", args.out] if args.out != "results" else []
+    options = runner.RunOptions(
+        variants=split_names(args.impl), networks=split_names(args.network),
+        dtypes=split_names(args.dtype), threads=args.threads, quick=args.quick,
+        out=Path(args.out), timeout_s=args.timeout, progress=not args.no_progress,
+        command=" ".join(command))
+    run_dir = runner.run(options)
+    if args.claims_budget > 0:
+        from bench import claims
+
+        print(f"claims of the seed write-ups ({args.claims_budget:g} s budget each)",
+              file=sys.stderr)
+        names = selected_implementations(None)
+        ctx = claims.Context(names, quick=args.claims_budget <= 3, budget=args.claims_budget)
+        claims.write_json(claims.run_claims(ctx), run_dir / "claims.json")
+    written = report.write_report(report.load_run(run_dir), Path(args.out))
+    print(f"raw results: {run_dir}")
+    print(f"report: {', '.join(str(p) for p in written.files if p.suffix != '.png')} and "
+          f"{sum(p.suffix == '.png' for p in written.files)} charts in {written.out / 'charts'}")
+    trouble = runner.troubled_steps(run_dir)
+    if os.environ.get("NNBENCH_REQUIRE_ALL") == "1":
+        trouble += [s for s in report.read_manifest(run_dir / runner.MANIFEST)["steps"]
+                    if s["status"] == "unavailable"]
+    for step in trouble:
+        print(f"{step['name']}: {step['status']}: {step['reason']}", file=sys.stderr)
+    return 1 if trouble else 0
+
+
+def split_names(values: list[str] | None) -> list[str] | None:
+    """Names given as separate words or comma-separated, or None when none were given."""
+    if not values:
+        return None
+    return [name for value in values for name in value.split(",") if name]
+
+
+def add_report(commands):
+    parser = commands.add_parser(
+        "report", help="rebuild summary.csv, REPORT.md and charts from a run's raw JSON",
+        description="Rebuild the report of a run from its raw JSON alone. RUN is a run "
+                    "directory (results/runs/<machine>/<run-id>) or one benchmark JSON file; "
+                    "default: the latest run under --out. The report goes to the results "
+                    "directory that holds the run, or to --out.")
+    parser.add_argument("run_path", nargs="?", metavar="RUN", help="run directory or JSON file")
+    parser.add_argument("--out", metavar="DIR",
+                        help="write the report here (default: where the run lives)")
+    parser.set_defaults(run=run_report)
+
+
+def run_report(args) -> int:
+    from bench import report
+
+    path = (Path(args.run_path) if args.run_path
+            else report.latest_run(Path(args.out or "results")))
+    run = report.load_run(path)
+    written = report.write_report(run, Path(args.out) if args.out else
+                                  report.default_output(run))
+    for path in written.files:
+        print(path)
+    return 0
+
+
+def add_compare(commands):
+    parser = commands.add_parser(
+        "compare", help="the ratio of every case two runs share",
+        description="Print, for every case two runs share, the time per sample in each and "
+                    "their ratio B/A: two machines, two thread settings or two versions.")
+    parser.add_argument("run_a", metavar="RUN_A", help="run directory or benchmark JSON")
+    parser.add_argument("run_b", metavar="RUN_B", help="run directory or benchmark JSON")
+    parser.set_defaults(run=run_compare)
+
+
+def run_compare(args) -> int:
+    from bench import report
+
+    print(report.compare_text(report.load_run(args.run_a), report.load_run(args.run_b)))
+    return 0
+
+
 def epochs_to_show(epochs: int, most: int = 20) -> list[int]:
     """All epochs when there are few; else about `most`, evenly spaced, and the last."""
     if epochs <= most:
@@ -172,7 +296,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="nnbench", description="One small neural network, many "
                     "implementations, one interface, measured side by side.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (add_list, add_train, add_claims):
+    for add in (add_list, add_train, add_claims, add_run, add_report, add_compare):
         add(commands)
     return parser
 

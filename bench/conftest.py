@@ -1,0 +1,288 @@
+"""The benchmark suite's selection, fixtures and hooks (pytest-benchmark underneath).
+
+    pytest bench/ --benchmark-json=out.json                          everything available
+    pytest bench/ --benchmark-json=out.json --nnbench-variant numpy --nnbench-mode quick
+
+`nnbench run` runs the suite once per variant, each in its own process, this way. Selection,
+by option or by the environment variable the runner sets:
+
+    --nnbench-variant NAME,...   NNBENCH_VARIANTS   variant or implementation names (all)
+    --nnbench-network NAME,...   NNBENCH_NETWORKS   xor, mnist, digits (all)
+    --nnbench-dtype NAME,...     NNBENCH_DTYPES     float64, float32 (all)
+    --nnbench-mode MODE          NNBENCH_MODE       default or quick
+                                 NNBENCH_PROGRESS_FILE  where the current case is written
+
+Fixtures that the cases ask for by name are parametrised here: `variant` with `dtype` (each
+dtype the variant's implementation has), `network`, and the axes `width`, `batch`,
+`memory_variant`, `memory_width`, `cold_variant`, `cold_network`, `gemm_shape`, `gemm_dtype`
+(bench/workloads.py says which values each mode uses); `mnist_selected` skips a case that
+needs MNIST when MNIST is not selected.
+
+The JSON pytest-benchmark writes gets an `nnbench` section: the mode and selection, what could
+not run here and why, the failed cases with their reasons, `records` (results that are not
+timings: memory probes, sweep points refused by a memory budget) and the process's own peak
+memory. When no case was timed at all, this file writes that JSON itself, so a variant whose
+every case failed still leaves the reasons behind.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import importlib.util
+import json
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import impls
+from impls import networks
+from impls.errors import NNBenchError
+
+from . import machine
+from .child import peak_rss_self
+from .workloads import (
+    DTYPES,
+    Mode,
+    Variant,
+    check_dtypes,
+    check_networks,
+    get_mode,
+    select_variants,
+)
+
+JSON_FORMAT = 1  # the version of the `nnbench` section
+
+
+@dataclass
+class Selection:
+    mode: Mode
+    asked: list[Variant]
+    networks: list[str]
+    dtypes: list[str]
+    unavailable: dict[str, str] = field(default_factory=dict)  # variant or network -> why
+    records: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    available: list[Variant] | None = None  # None until `variants` has checked
+
+    @property
+    def variants(self) -> list[Variant]:
+        """The asked variants that can run here. Checking imports each one's library, so it
+        happens only when a collected case needs variants (never in the GEMM step)."""
+        if self.available is None:
+            self.available = []
+            for variant in self.asked:
+                try:
+                    impls.get_class(variant.impl)
+                    self.available.append(variant)
+                except NNBenchError as exc:
+                    self.unavailable[variant.name] = str(exc)
+        return self.available
+
+
+SELECTION = pytest.StashKey[Selection]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("nnbench", "nnbench benchmark selection")
+    group.addoption("--nnbench-variant", help="variants or implementations, comma-separated")
+    group.addoption("--nnbench-network", help="networks, comma-separated")
+    group.addoption("--nnbench-dtype", help="dtypes, comma-separated")
+    group.addoption("--nnbench-mode", help="default or quick")
+
+
+def _listed(config, option: str, variable: str) -> list[str] | None:
+    value = config.getoption(option) or os.environ.get(variable, "")
+    return [item.strip() for item in value.split(",") if item.strip()] or None
+
+
+def pytest_configure(config):
+    try:
+        mode = get_mode(config.getoption("nnbench_mode") or os.environ.get("NNBENCH_MODE")
+                        or "default")
+        selection = Selection(
+            mode, select_variants(_listed(config, "nnbench_variant", "NNBENCH_VARIANTS")),
+            check_networks(_listed(config, "nnbench_network", "NNBENCH_NETWORKS")),
+            check_dtypes(_listed(config, "nnbench_dtype", "NNBENCH_DTYPES"), mode.dtypes))
+    except NNBenchError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if "digits" in selection.networks and importlib.util.find_spec("sklearn") is None:
+        selection.networks.remove("digits")
+        selection.unavailable["digits"] = "scikit-learn is not installed (nnbench[digits])"
+    config.stash[SELECTION] = selection
+
+
+def dtypes_of(variant: Variant) -> tuple[str, ...]:
+    return impls.get_class(variant.impl).dtypes
+
+
+def pytest_generate_tests(metafunc):
+    selection = metafunc.config.stash[SELECTION]
+    mode, names = selection.mode, metafunc.fixturenames
+    if "variant" in names and "dtype" in names:
+        pairs = [(v, d) for v in selection.variants for d in selection.dtypes
+                 if d in dtypes_of(v)]
+        metafunc.parametrize(("variant", "dtype"), pairs,
+                             ids=[f"{v.name}-{d}" for v, d in pairs])
+    elif "variant" in names:
+        metafunc.parametrize("variant", selection.variants,
+                             ids=[v.name for v in selection.variants])
+    if "cold_variant" in names:
+        chosen = [v for v in selection.variants if mode.cold_start_variants is None
+                  or v.name in mode.cold_start_variants]
+        metafunc.parametrize("cold_variant", chosen, ids=[v.name for v in chosen])
+    if "memory_variant" in names:
+        chosen = [v for v in selection.variants if v.name in mode.memory_variants]
+        metafunc.parametrize("memory_variant", chosen, ids=[v.name for v in chosen])
+    if "network" in names:
+        metafunc.parametrize("network", selection.networks)
+    if "cold_network" in names:
+        metafunc.parametrize("cold_network", [n for n in mode.cold_start_networks
+                                              if n in selection.networks])
+    if "width" in names:
+        metafunc.parametrize("width", mode.widths)
+    if "batch" in names:
+        metafunc.parametrize("batch", mode.batch_sizes)
+    if "memory_width" in names:
+        metafunc.parametrize("memory_width", mode.memory_widths)
+    if "gemm_dtype" in names:
+        metafunc.parametrize("gemm_dtype", DTYPES)
+    if "gemm_shape" in names:
+        metafunc.parametrize("gemm_shape", mode.gemm_shapes,
+                             ids=["x".join(map(str, s)) for s in mode.gemm_shapes])
+
+
+# ---- fixtures ----
+
+
+@pytest.fixture(scope="session")
+def selection(request) -> Selection:
+    return request.config.stash[SELECTION]
+
+
+@pytest.fixture(scope="session")
+def mode(selection) -> Mode:
+    return selection.mode
+
+
+@functools.cache
+def load_dataset(network: str):
+    return networks.get(network).load_data()
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    """`dataset(network)`: the preset's data, loaded once per process."""
+    return load_dataset
+
+
+@pytest.fixture
+def mnist_selected(selection):
+    """The sweeps, memory probes and loss curves train the MNIST shape: skip them without it."""
+    if "mnist" not in selection.networks:
+        pytest.skip("this case trains the MNIST shape, and MNIST is not selected")
+
+
+@pytest.fixture
+def record(request, selection):
+    """`record(kind=..., **fields)`: keep a result that is not a timing, in the JSON."""
+    def add(**fields):
+        selection.records.append({"nodeid": request.node.nodeid, **fields})
+    return add
+
+
+# ---- the machine info in the JSON ----
+
+
+def pytest_benchmark_generate_machine_info(config):
+    """pytest-benchmark's own fields, without py-cpuinfo's probe of the CPU (a second or more
+    per process, and the CPU model is all the report uses of it)."""
+    return {"node": platform.node(), "processor": platform.processor(),
+            "machine": platform.machine(), "python_implementation":
+            platform.python_implementation(), "python_version": platform.python_version(),
+            "release": platform.release(), "system": platform.system(),
+            "cpu": {"brand_raw": machine.cpu_model(), "count": machine.cores()}}
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info["nnbench"] = machine.describe()
+
+
+# ---- progress, for the runner's display ----
+
+_progress = {"done": 0, "total": 0}  # one session per process
+
+
+def pytest_collection_finish(session):
+    _progress["total"] = len(session.items)
+
+
+def pytest_runtest_logstart(nodeid, location):
+    """Write "3/24 test_train[numpy-float64-mnist]" where the runner looks for it."""
+    path = os.environ.get("NNBENCH_PROGRESS_FILE")
+    if not path:
+        return
+    _progress["done"] += 1
+    temporary = Path(f"{path}.tmp")
+    temporary.write_text(f"{_progress['done']}/{_progress['total']} {nodeid.split('::')[-1]}")
+    temporary.replace(path)
+
+
+# ---- failures, and the nnbench section of the JSON ----
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    crash = getattr(report.longrepr, "reprcrash", None)
+    reason = crash.message if crash is not None else str(report.longrepr).strip()
+    params = getattr(item, "callspec", None)
+    params = {key: getattr(value, "name", value)
+              for key, value in (params.params.items() if params else [])}
+    item.config.stash[SELECTION].failures.append({
+        "nodeid": item.nodeid, "test": item.originalname, "when": report.when,
+        "reason": reason.strip().splitlines()[0] if reason.strip() else "failed",
+        **{key: value for key, value in params.items() if isinstance(value, (str, int))},
+    })
+
+
+def nnbench_section(config) -> dict:
+    selection = config.stash[SELECTION]
+    return {
+        "format": JSON_FORMAT,
+        "mode": selection.mode.name,
+        "variants": [v.name for v in selection.available or []],
+        "variant_notes": {v.name: v.note for v in selection.available or [] if v.note},
+        "networks": selection.networks,
+        "dtypes": selection.dtypes,
+        "unavailable": selection.unavailable,
+        "failures": selection.failures,
+        "records": selection.records,
+        "peak_rss_self_bytes": peak_rss_self(),
+    }
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    output_json["nnbench"] = nnbench_section(config)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    """pytest-benchmark writes no JSON when nothing was timed; write the reasons anyway."""
+    handle = session.config.getoption("benchmark_json", None)
+    if handle is None or handle.closed:
+        return
+    config = session.config
+    machine_info = config.hook.pytest_benchmark_generate_machine_info(config=config)
+    config.hook.pytest_benchmark_update_machine_info(config=config, machine_info=machine_info)
+    document = {"machine_info": machine_info, "commit_info": {}, "benchmarks": [],
+                "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                "nnbench": nnbench_section(config)}
+    with handle:
+        handle.write(json.dumps(document, indent=4, default=str).encode())

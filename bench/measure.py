@@ -1,0 +1,297 @@
+"""How one benchmark case is measured: build, size the work, verify against numpy, time it.
+
+Every timed case follows the same steps, whichever operation it times:
+
+1. **Build** the variant from the preset's starting weights. A variant that refuses a shape
+   for its memory budget (the explicit Jacobian on the 784-512-10 network) is built at the
+   widest power-of-two hidden width it accepts, and the case says so.
+2. **Size** the work of one round: the sampled paradigms (workloads.SAMPLED) get a subset
+   sized to take about `Mode.subset_s`; everybody else the full workload, unless one epoch of
+   it would take longer than `Mode.full_s` (then as many whole batches as fit in that: the
+   run's length stays bounded whatever is slow). Short rounds are lengthened, by more epochs
+   (train) or more calls per round (predict), to about `Mode.round_s`, so that the timer's
+   resolution and the call overhead don't dominate.
+3. **Verify**: its outputs (predict) or its weights after one training step from the
+   starting weights (train) are compared with numpy_vec's on the same data, in the same
+   dtype. A mismatch is recorded in the case's `extra_info` and the report does not rank it.
+4. **Time**: one warm-up round (JIT compilation, graph tracing and compiling for this data
+   shape happen here; cold start measures them apart; the sampled paradigms compile nothing
+   and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.case_s`,
+   between `min_rounds` and `max_rounds`.
+
+`extra_info` gets everything the report needs to turn the round's median into a time per
+sample, samples per second and GFLOP/s (see `base_info` and the two `run_*` functions).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import impls
+from impls.errors import BudgetError
+from impls.spec import NetworkSpec, Params, init_params
+
+from .workloads import SAMPLED, Mode, Variant, threads_in_effect
+
+# Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
+# is zero by cancellation cannot be compared relatively); the tolerances of tests/.
+RTOL = {"float64": 1e-9, "float32": 1e-4}
+
+
+# ---- 1. build, at a narrower width when the full shape is over a memory budget ----
+
+
+@dataclass
+class Built:
+    impl: object
+    spec: NetworkSpec
+    params: Params
+    refused: str  # why the requested shape was not built ("" when it was)
+
+
+def build(variant: Variant, spec: NetworkSpec, params_for: Callable[[NetworkSpec], Params],
+          dtype: str) -> Built:
+    """The variant built for `spec`, or, if that is over its memory budget, for the widest
+    power-of-two hidden width under the requested one that it accepts."""
+    try:
+        params = params_for(spec)
+        return Built(variant.create(spec, params, dtype), spec, params, "")
+    except BudgetError as exc:
+        refused = f"{shape(spec)} refused: {first_clause(str(exc))}"
+        if len(spec.sizes) < 3:
+            raise
+    width = 2 ** math.floor(math.log2(max(spec.sizes[1:-1]) - 1))
+    while width >= 1:
+        narrower = spec.with_hidden(width)
+        try:
+            params = params_for(narrower)
+            return Built(variant.create(narrower, params, dtype), narrower, params,
+                         f"{refused}; measured at {shape(narrower)}")
+        except BudgetError:
+            width //= 2
+    raise BudgetError(refused)
+
+
+def shape(spec: NetworkSpec) -> str:
+    return "-".join(map(str, spec.sizes))
+
+
+def first_clause(message: str) -> str:
+    """The start of a long error message, up to its first colon or semicolon."""
+    for mark in (":", ";"):
+        message = message.split(mark, 1)[0]
+    return message.strip()
+
+
+# ---- 2. verify against numpy_vec ----
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # "ok", "mismatch" or "reference"
+    max_error: float  # largest |difference| / largest |numpy value|
+    tolerance: float
+    detail: str = ""
+
+    def info(self) -> dict:
+        return {"verification": self.status, "max_error": self.max_error,
+                "tolerance": self.tolerance, "verification_detail": self.detail}
+
+
+def relative_error(actual, expected) -> float:
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    if actual.shape != expected.shape:
+        return math.inf
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    difference = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
+    if scale == 0.0:
+        return 0.0 if difference == 0.0 else math.inf
+    return difference / scale if math.isfinite(difference) else math.inf
+
+
+def judge(pairs: list[tuple[str, object, object]], dtype: str, is_reference: bool) -> Verdict:
+    """Compare each (what, actual, expected); the verdict names the worst array."""
+    tolerance = RTOL[dtype]
+    if is_reference:
+        return Verdict("reference", 0.0, tolerance)
+    errors = [(relative_error(actual, expected), what) for what, actual, expected in pairs]
+    worst, what = max(errors)
+    if worst <= tolerance:
+        return Verdict("ok", worst, tolerance)
+    return Verdict("mismatch", worst, tolerance,
+                   f"{what} differs from numpy by {worst:.3g} of its largest value "
+                   f"(tolerance {tolerance:g})")
+
+
+def verify_predict(variant: Variant, impl, built: Built, X, dtype: str) -> Verdict:
+    reference = impls.create("numpy", built.spec, built.params, dtype=dtype)
+    return judge([("the output", impl.predict(X), reference.predict(X))], dtype,
+                 variant.name == "numpy")
+
+
+def verify_train_step(variant: Variant, impl, built: Built, X, Y, lr: float, dtype: str
+                      ) -> Verdict:
+    """One training step on (X, Y) by both, from the starting weights."""
+    reference = impls.create("numpy", built.spec, built.params, dtype=dtype)
+    reference.fit(X, Y, epochs=1, lr=lr, batch_size=len(X))
+    impl.set_weights(built.params)
+    impl.fit(X, Y, epochs=1, lr=lr, batch_size=len(X))
+    pairs = []
+    for layer, ((W, b), (W_ref, b_ref)) in enumerate(
+            zip(impl.get_weights(), reference.get_weights()), start=1):
+        pairs += [(f"W{layer} after one step", W, W_ref), (f"b{layer} after one step", b, b_ref)]
+    return judge(pairs, dtype, variant.name == "numpy")
+
+
+# ---- 3. size the work of one round ----
+
+
+def seconds(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def subset_size(run: Callable[[int], object], full: int, step: int, target_s: float
+                ) -> tuple[int, float]:
+    """(samples, seconds per sample): how many samples a sampled paradigm handles in about
+    `target_s` (a multiple of `step` when at least one step; at least 1, at most `full`),
+    from the time of one sample."""
+    run(1)  # anything that happens once (imports, caches) stays out of the estimate
+    per_sample = max(seconds(lambda: run(1)), 1e-9)
+    n = max(1, min(full, int(target_s / per_sample)))
+    return (n - n % step if n >= step else n), per_sample
+
+
+def full_or_subset(run: Callable[[int], object], full: int, batch: int, limit_s: float
+                   ) -> int:
+    """All `full` samples, unless one epoch over them is expected to take more than `limit_s`:
+    then as many whole batches as fit in it. `run(n)` trains one epoch on the first n samples,
+    and has run once on one batch already (the verification), so its compiling is done.
+
+    One more batch gives a quick upper bound (a per-call cost counts as per-batch); only when
+    that bound is over the limit does a sixteenth of the data measure the rate properly.
+    """
+    per_batch = seconds(lambda: run(batch))
+    if per_batch * full / batch <= limit_s:
+        return full
+    part = min(full, max(batch, full // 16 // batch * batch))
+    run(part)  # a new data shape: whatever compiles for it, compiles here
+    per_sample = seconds(lambda: run(part)) / part
+    if per_sample * full <= limit_s:
+        return full
+    return max(batch, int(limit_s / per_sample) // batch * batch)
+
+
+def repeats_for(run: Callable[[int], object], most: int, target_s: float) -> int:
+    """How many repeats (epochs, calls) make a round take about `target_s`, at most `most`.
+
+    Doubles the count until a run takes a tenth of the target, then extrapolates; `run(k)` is
+    assumed already warmed up for its data shape.
+    """
+    count = 1
+    elapsed = seconds(lambda: run(count))
+    while elapsed < target_s / 10 and count < most:
+        count = min(2 * count, most)
+        elapsed = seconds(lambda: run(count))
+    per_repeat = elapsed / count
+    return max(1, min(most, int(target_s / per_repeat)))
+
+
+def rounds_for(round_s: float, mode: Mode) -> int:
+    if round_s <= 0:
+        return mode.max_rounds
+    return max(mode.min_rounds, min(mode.max_rounds, math.ceil(mode.case_s / round_s)))
+
+
+# ---- 4. the two timed operations ----
+
+
+def base_info(variant: Variant, network: str, dtype: str, built: Built, impl) -> dict:
+    return {
+        "variant": variant.name, "impl": variant.impl, "variant_note": variant.note,
+        "network": network, "dtype": dtype, "sizes": list(built.spec.sizes),
+        "threads": threads_in_effect(), "device": str(getattr(impl, "device", "cpu")),
+        "refused": built.refused,
+    }
+
+
+def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built: Built,
+                   X, Y, lr: float, batch_size: int | None, max_epochs: int, mode: Mode,
+                   kind: str = "train", **info) -> None:
+    """Time `fit` on (X, Y): mini-batches of `batch_size` (None: full batch), the epochs of a
+    round grown up to `max_epochs`; the verification is one step on the first batch (of the
+    subset, for a sampled paradigm: sizing comes first, so a slow paradigm never has to take
+    a full batch)."""
+    impl = built.impl
+    full = len(X)
+    batch = min(batch_size or full, full)
+
+    def fit(n: int, epochs: int = 1):
+        impl.fit(X[:n], Y[:n], epochs=epochs, lr=lr, batch_size=min(batch, n))
+
+    sampled = variant.impl in SAMPLED
+    n, per_sample = subset_size(fit, full, batch, mode.subset_s) if sampled else (full, 0.0)
+    first = min(batch, n)
+    verdict = verify_train_step(variant, impl, built, X[:first], Y[:first], lr, dtype)
+    if not sampled and full > batch:
+        n = full_or_subset(fit, full, batch, mode.full_s)
+    # The warm-up round: JIT compilation and tracing for this data shape happen here. The
+    # sampled paradigms compile nothing; their estimate stands in for it.
+    warm_up_s = None if sampled else seconds(lambda: fit(n))
+    round_s = per_sample * n if sampled else warm_up_s
+    epochs = 1
+    if max_epochs > 1 and round_s < mode.round_s:
+        epochs = repeats_for(lambda k: fit(n, k), max_epochs, mode.round_s)
+        round_s = seconds(lambda: fit(n, epochs))
+    benchmark.extra_info.update(
+        base_info(variant, network, dtype, built, impl), kind=kind, op="train",
+        samples=n, full_samples=full, sampled=n < full, batch_size=min(batch, n),
+        epochs=epochs, max_epochs=max_epochs,
+        flops=built.spec.flops_per_sample()["train"] * n * epochs,
+        warm_up_s=warm_up_s, **verdict.info(), **info)
+    benchmark.group = f"{network} {kind} {dtype}"
+    benchmark.pedantic(fit, args=(n, epochs), rounds=rounds_for(round_s, mode))
+
+
+def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, built: Built,
+                     X, mode: Mode, **info) -> None:
+    """Time `predict` on the rows of X (a subset for the sampled paradigms); calls too short
+    to time alone are repeated within a round."""
+    impl = built.impl
+    full = len(X)
+
+    def predict(n: int):
+        impl.predict(X[:n])
+
+    sampled = variant.impl in SAMPLED
+    n, per_sample = subset_size(predict, full, 1, mode.subset_s) if sampled else (full, 0.0)
+    verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
+    call_s = per_sample * n if sampled else seconds(lambda: predict(n))
+    iterations = 1
+    if call_s < mode.round_s:
+        iterations = repeats_for(lambda k: [predict(n) for _ in range(k)], 1_000_000,
+                                 mode.round_s)
+        call_s = seconds(lambda: [predict(n) for _ in range(iterations)]) / iterations
+    benchmark.extra_info.update(
+        base_info(variant, network, dtype, built, impl), kind="predict", op="predict",
+        samples=n, full_samples=full, sampled=n < full, batch_size=n, epochs=1,
+        iterations=iterations, flops=built.spec.flops_per_sample()["predict"] * n,
+        **verdict.info(), **info)
+    benchmark.group = f"{network} predict {dtype}"
+    benchmark.pedantic(predict, args=(n,), rounds=rounds_for(call_s * iterations, mode),
+                       iterations=iterations)
+
+
+def preset_params(preset) -> Callable[[NetworkSpec], Params]:
+    """Starting weights for the preset's network or a narrower one, drawn the preset's way."""
+    def params_for(spec: NetworkSpec) -> Params:
+        if spec == preset.spec:
+            return preset.initial_params()
+        return init_params(spec, preset.init, preset.seed)
+    return params_for

@@ -1,0 +1,302 @@
+"""`nnbench run`: every variant's benchmark cases, each in its own process, then the report.
+
+A run is a sequence of steps, each one process:
+
+1. `gemm`: NumPy's matrix-multiply rate, float64 and float32 (bench/test_gemm.py), the
+   machine's own limit that the report measures every implementation against;
+2. one step per selected variant: `python -m pytest bench/test_*.py --benchmark-json ...`
+   with the selection in the environment (bench/conftest.py reads it), so one library's
+   threads, caches and memory never affect another's figures;
+3. `gemm-after`: the GEMM rate once more (the report takes the best of the two).
+
+Every step runs with the same thread setting, handed to BLAS, OpenMP, Numba and TensorFlow
+through their environment variables, and recorded. The runner reads each step's peak
+resident memory from `wait4`, kills it after the mode's timeout, and shows which step and
+case is running and for how long. A step that crashes, times out, fails cases or disagrees
+with numpy is recorded with the reason; the run goes on with the next.
+
+What a run leaves behind, under `results/` (or `--out DIR`):
+
+    runs/<machine>/<run-id>/manifest.json     command, threads, times, each step's status,
+                                              peak memory, cold start and files
+    runs/<machine>/<run-id>/raw/<step>.json   pytest-benchmark's JSON, as written
+    runs/<machine>/<run-id>/logs/<step>.log   each process's output
+    summary.csv, REPORT.md, charts/*.png      the report (bench/report.py), rebuilt from
+                                              the raw JSON by `nnbench report`
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+import shlex
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from impls.errors import NNBenchError
+
+from . import machine
+from .child import run_child
+from .files import write_json
+from .workloads import check_dtypes, check_networks, get_mode, select_variants, thread_environment
+
+BENCH_DIR = Path(__file__).resolve().parent
+GEMM_FILES = ["test_gemm.py"]
+CASE_FILES = ["test_speed.py", "test_scaling.py", "test_convergence.py", "test_startup.py"]
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+
+
+@dataclass
+class RunOptions:
+    variants: list[str] | None = None  # variant or implementation names; None: all
+    networks: list[str] | None = None
+    dtypes: list[str] | None = None
+    threads: int | None = None  # None: every core this process may use
+    quick: bool = False
+    out: Path = Path("results")
+    timeout_s: float | None = None  # per step; None: the mode's
+    progress: bool = True
+    command: str = "nnbench run"
+
+
+@dataclass
+class Step:
+    name: str
+    kind: str  # "gemm" or "variant"
+    files: list[str]
+    status: str = "pending"  # then ok, partial, failed, mismatch, unavailable, crashed,
+    reason: str = ""  # timed out
+    returncode: int | None = None
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0  # well above `seconds`: threads at work; below: a busy machine
+    load_average: list[float] = field(default_factory=list)  # 1-minute, at start and end
+    peak_rss_bytes: int = 0  # the benchmark process's own peak (its JSON says)
+    peak_rss_tree_bytes: int = 0  # with the probes it started (wait4; an upper bound)
+    json: str = ""  # relative to the run directory
+    log: str = ""
+    cases: int = 0
+    cold_start_s: dict[str, float] = field(default_factory=dict)
+
+
+# ---- where a run goes ----
+
+
+def new_run_directory(out: Path, machine_name: str) -> tuple[str, Path]:
+    """A fresh `out/runs/<machine>/<run-id>`: the UTC time and a random suffix, created
+    exclusively, so two runs started in the same second still get two directories."""
+    parent = out / "runs" / machine_name
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    while True:
+        run_id = f"{stamp}-{secrets.token_hex(2)}"
+        try:
+            (parent / run_id).mkdir()
+            return run_id, parent / run_id
+        except FileExistsError:
+            continue
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+# ---- one step ----
+
+
+def step_environment(step: Step, selection: dict[str, str], threads: int,
+                     progress_file: Path) -> dict[str, str]:
+    env = {**os.environ, **thread_environment(threads), **selection,
+           "NNBENCH_PROGRESS_FILE": str(progress_file),
+           "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    if step.kind == "variant":
+        env["NNBENCH_VARIANTS"] = step.name
+    return env
+
+
+def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
+             display: Display) -> None:
+    """Run one step's process and fill in `step` from its exit and its JSON."""
+    raw, logs = run_dir / "raw", run_dir / "logs"
+    raw.mkdir(exist_ok=True)
+    logs.mkdir(exist_ok=True)
+    final = raw / f"{step.name}.json"
+    partial = raw / f".{step.name}.json.partial"
+    log = logs / f"{step.name}.log"
+    step.log = str(log.relative_to(run_dir))
+    command = [sys.executable, "-m", "pytest", *[str(BENCH_DIR / f) for f in step.files],
+               "-q", "-p", "no:cacheprovider", f"--benchmark-json={partial}",
+               "--benchmark-sort=name"]
+    log.write_text(f"$ {shlex.join(command)}\n")
+    display.start(step.name)
+    step.load_average = [os.getloadavg()[0]]
+    result = run_child(command, env, log, run_dir, timeout_s,
+                       on_tick=lambda elapsed: display.tick(step.name, elapsed))
+    step.returncode, step.seconds = result.returncode, result.seconds
+    step.cpu_seconds = result.cpu_seconds
+    step.load_average.append(os.getloadavg()[0])
+    step.peak_rss_tree_bytes = step.peak_rss_bytes = result.peak_rss_bytes
+    if result.timed_out:
+        step.status, step.reason = "timed out", f"killed after {timeout_s:g} s"
+        partial.unlink(missing_ok=True)
+        return
+    from .report import RunDataError, read_benchmark_json  # pandas only once needed
+
+    try:
+        document = read_benchmark_json(partial)
+    except RunDataError:
+        step.status, step.reason = "crashed", crash_reason(result.returncode, log)
+        partial.unlink(missing_ok=True)
+        return
+    partial.replace(final)
+    step.json = str(final.relative_to(run_dir))
+    judge_step(step, document)
+
+
+def crash_reason(returncode: int, log: Path) -> str:
+    if returncode < 0:
+        how = f"killed by {signal.Signals(-returncode).name}"
+    else:
+        how = f"exit status {returncode}"
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return f"{how}, no results written; last output: {lines[-1][:200] if lines else 'none'}"
+
+
+def judge_step(step: Step, document: dict) -> None:
+    """The step's status from what its JSON says about its cases."""
+    section = document.get("nnbench", {})
+    benchmarks = document.get("benchmarks", [])
+    failures = section.get("failures", [])
+    step.cases = len(benchmarks)
+    step.peak_rss_bytes = section.get("peak_rss_self_bytes", step.peak_rss_bytes)
+    for bench in benchmarks:
+        info = bench.get("extra_info", {})
+        if info.get("kind") == "cold_start":
+            step.cold_start_s[info.get("network", "?")] = bench["stats"]["median"]
+    mismatches = [b for b in benchmarks if b.get("extra_info", {}).get("verification")
+                  == "mismatch"]
+    if step.name in section.get("unavailable", {}):
+        step.status, step.reason = "unavailable", section["unavailable"][step.name]
+    elif failures and not benchmarks:
+        step.status, step.reason = "failed", f"every case failed: {failures[0]['reason']}"
+    elif failures:
+        step.status = "partial"
+        step.reason = f"{len(failures)} case(s) failed, e.g. {failures[0]['reason']}"
+    elif mismatches:
+        step.status = "mismatch"
+        step.reason = (f"{len(mismatches)} case(s) disagree with numpy, e.g. "
+                       f"{mismatches[0]['extra_info'].get('verification_detail', '')}")
+    elif step.returncode not in (0, None):
+        step.status, step.reason = "failed", f"pytest exit status {step.returncode}"
+    else:
+        step.status = "ok"
+
+
+# ---- the progress display ----
+
+
+class Display:
+    """One bar over the steps: which step, which of its cases, and for how long so far."""
+
+    def __init__(self, steps: list[Step], progress_file: Path, enabled: bool):
+        from tqdm.auto import tqdm
+
+        self.tqdm = tqdm
+        self.progress_file = progress_file
+        self.started = time.perf_counter()
+        # On a terminal the bar redraws in place; in a log (CI) only the finished lines show.
+        self.bar = tqdm(total=len(steps), unit="step", dynamic_ncols=True, leave=False,
+                        disable=None if enabled else True,
+                        bar_format="{n_fmt}/{total_fmt} done | {desc}{postfix}")
+
+    def start(self, name: str) -> None:
+        self.progress_file.unlink(missing_ok=True)
+        self.bar.set_description_str(name, refresh=False)
+        self.tick(name, 0.0)
+
+    def tick(self, name: str, elapsed: float) -> None:
+        try:
+            case = f"case {self.progress_file.read_text().strip()}"
+        except OSError:
+            case = "starting"
+        total = time.perf_counter() - self.started
+        self.bar.set_postfix_str(f"{case}, {elapsed:.0f} s (whole run {total:.0f} s)")
+
+    def finish(self, step: Step) -> None:
+        memory = f"{step.peak_rss_bytes / 2**20:,.0f} MiB" if step.peak_rss_bytes else "-"
+        line = (f"{step.name:<16} {step.status:<11} {step.cases:>3} cases  "
+                f"{step.seconds:6.1f} s (CPU {step.cpu_seconds:6.1f} s)  peak RSS {memory:>9}")
+        self.tqdm.write(line + (f"  {step.reason}" if step.reason else ""), file=sys.stderr)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# ---- the whole run ----
+
+
+def run(options: RunOptions) -> Path:
+    """Run the benchmark as `options` say; return the run directory (the report is written)."""
+    variants = select_variants(options.variants)
+    networks = check_networks(options.networks)
+    mode = get_mode("quick" if options.quick else "default")
+    if not options.variants and not mode.extra_variants:
+        variants = [v for v in variants if v.name == v.impl]
+    dtypes = check_dtypes(options.dtypes, mode.dtypes)
+    threads = options.threads or machine.cores()
+    if threads < 1:
+        raise NNBenchError(f"--threads must be at least 1, got {threads}")
+    timeout_s = options.timeout_s or mode.timeout_s
+    machine_name = machine.machine_slug()
+    run_id, run_dir = new_run_directory(Path(options.out).resolve(), machine_name)
+
+    # The GEMM rate before and after: the machine's limit is the best it showed, and a
+    # machine busy with something else at one moment does not lower it.
+    steps = [Step("gemm", "gemm", GEMM_FILES)]
+    steps += [Step(v.name, "variant", CASE_FILES) for v in variants]
+    steps += [Step("gemm-after", "gemm", GEMM_FILES)] if mode.gemm_after else []
+    selection = {"NNBENCH_MODE": mode.name, "NNBENCH_NETWORKS": ",".join(networks),
+                 "NNBENCH_DTYPES": ",".join(dtypes)}
+    manifest = {
+        "nnbench_run": MANIFEST_FORMAT, "run_id": run_id, "machine": machine_name,
+        "cpu_model": machine.cpu_model(), "cores": machine.cores(),
+        "command": options.command, "mode": mode.name, "timeout_s": timeout_s,
+        "threads": {"setting": threads, "environment": thread_environment(threads)},
+        "selection": {"variants": [v.name for v in variants], "networks": networks,
+                      "dtypes": dtypes},
+        "started": now(), "finished": None, "seconds": None, "steps": [],
+    }
+    write_json(run_dir / MANIFEST, manifest)
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="nnbench-progress-") as scratch:
+        progress_file = Path(scratch, "case")
+        display = Display(steps, progress_file, options.progress)
+        try:
+            for step in steps:
+                env = step_environment(step, selection, threads, progress_file)
+                run_step(step, run_dir, env, timeout_s, display)
+                display.finish(step)
+                manifest["steps"].append(asdict(step))
+                write_json(run_dir / MANIFEST, manifest)  # a crash of the runner loses nothing
+        finally:
+            display.close()
+    manifest.update(finished=now(), seconds=time.perf_counter() - started)
+    write_json(run_dir / MANIFEST, manifest)
+    return run_dir
+
+
+TROUBLE = ("failed", "partial", "mismatch", "crashed", "timed out")
+
+
+def troubled_steps(run_dir: Path) -> list[dict]:
+    """Steps of a finished run that did not end well (unavailable ones are not trouble)."""
+    from .report import read_manifest
+
+    return [s for s in read_manifest(run_dir / MANIFEST)["steps"] if s["status"] in TROUBLE]

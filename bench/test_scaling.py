@@ -1,0 +1,45 @@
+"""How the time per sample scales: against the hidden width, and against the batch size.
+
+Both sweeps train the MNIST shape in float64 (the dtype every variant has). A point over a
+variant's memory budget (the explicit Jacobian's wide layers) is recorded as refused, with
+what it would need, instead of being timed.
+"""
+
+import pytest
+
+from impls import networks
+from impls.errors import BudgetError
+
+from .measure import Built, first_clause, run_train_case
+
+DTYPE = "float64"
+
+
+def build_or_refuse(variant, preset, axis: str, value: int, record) -> Built:
+    params = preset.initial_params()
+    try:
+        return Built(variant.create(preset.spec, params, DTYPE), preset.spec, params, "")
+    except BudgetError as exc:
+        record(kind=axis, variant=variant.name, impl=variant.impl, dtype=DTYPE,
+               sizes=list(preset.spec.sizes), **{axis: value}, refused=first_clause(str(exc)))
+        pytest.skip(f"refused by its memory budget: {first_clause(str(exc))}")
+
+
+def test_width(benchmark, variant, width, mode, dataset, mnist_selected, record):
+    preset = networks.get("mnist").with_hidden(width)
+    built = build_or_refuse(variant, preset, "width", width, record)
+    data = dataset("mnist")
+    n = mode.sweep_samples
+    run_train_case(benchmark, variant, "mnist", DTYPE, built, data.X_train[:n], data.Y_train[:n],
+                   preset.lr, mode.sweep_batch, 1, mode, kind="width", width=width)
+
+
+def test_batch(benchmark, variant, batch, mode, dataset, mnist_selected, record):
+    preset = networks.get("mnist").with_hidden(mode.sweep_width)
+    built = build_or_refuse(variant, preset, "batch", batch, record)
+    data = dataset("mnist")
+    # Enough samples for a few batches, but no more than the sweep's share for tiny batches
+    # (at batch 1 every sample is a step, and the per-step overhead is what is being shown).
+    n = min(max(mode.sweep_samples, batch * 4), max(batch * 16, mode.sweep_samples // 8))
+    run_train_case(benchmark, variant, "mnist", DTYPE, built, data.X_train[:n], data.Y_train[:n],
+                   preset.lr, batch, 1, mode, kind="batch", batch=batch)

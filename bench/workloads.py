@@ -1,0 +1,238 @@
+"""What the benchmark measures: the variants, the networks and their workloads, the two modes.
+
+Everything that decides *what* is timed lives here, once, and is read by the benchmark cases
+(bench/test_*.py), the cold-start probe, the runner and the report:
+
+- a **variant** is an implementation with constructor options. Every registered
+  implementation is a variant of its own name with its defaults; `EXTRA_VARIANTS` adds
+  settings worth measuring beside the default (Keras with XLA and many steps per execution:
+  its fastest honest setting, so nobody can say it was handicapped);
+- a **workload** says, per network, how much one `predict` and one training round handle;
+- a **mode** (`default` or `quick`) says how long each measurement may take.
+
+The slow paradigms (`SAMPLED`: pure Python and the explicit Jacobian) process one sample at a
+time, so their time per sample does not depend on how many samples they get: they are timed
+on a subset sized to take about `Mode.subset_s` per round, and their per-sample figure is what
+is compared. Everybody else runs the full workload, unless one epoch of it would take longer
+than `Mode.full_s` (a slow implementation, or a busy machine): then whole batches up to that.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import impls
+from impls import networks
+from impls.errors import UnknownNameError
+
+# ---- variants: an implementation and the options it is built with ----
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str  # what the tables call it
+    impl: str  # the registered implementation
+    options: tuple[tuple[str, object], ...] = ()  # constructor keyword arguments
+    note: str = ""
+
+    @property
+    def kwargs(self) -> dict:
+        return dict(self.options)
+
+    def create(self, spec, params, dtype: str):
+        return impls.create(self.impl, spec, params, dtype=dtype, **self.kwargs)
+
+
+# Settings measured beside an implementation's default. Keras's default `fit` dispatches one
+# step at a time through a traced graph; XLA compilation and many steps per dispatch are what
+# a Keras user would switch on to make it fast, and they compute the same thing (the
+# verification checks that).
+EXTRA_VARIANTS = (
+    Variant("keras-fast", "keras", (("jit_compile", True), ("steps_per_execution", 64)),
+            "XLA jit_compile=True, steps_per_execution=64"),
+)
+
+
+def all_variants() -> list[Variant]:
+    """Every variant of every registered implementation, available here or not."""
+    variants = []
+    for name in impls.names():
+        variants.append(Variant(name, name))
+        variants.extend(extra for extra in EXTRA_VARIANTS if extra.impl == name)
+    return variants
+
+
+def select_variants(asked: list[str] | None = None) -> list[Variant]:
+    """The variants named in `asked` (an implementation's name is its default variant's), or
+    all of them; availability is not checked here."""
+    variants = all_variants()
+    if not asked:
+        return variants
+    known = [v.name for v in variants]
+    for name in asked:
+        if name not in known:
+            raise UnknownNameError("implementation", name, known)
+    return [v for v in variants if v.name in asked]
+
+
+def get_variant(name: str) -> Variant:
+    for variant in all_variants():
+        if variant.name == name:
+            return variant
+    raise UnknownNameError("implementation", name, [v.name for v in all_variants()])
+
+
+# Pure Python and the explicit Jacobian loop over samples: they are timed on a subset.
+SAMPLED = frozenset({"python", "jacobian"})
+
+# ---- networks and what one call of each operation handles ----
+
+NETWORKS = ("xor", "mnist", "digits")
+DTYPES = ("float64", "float32")
+# Learning rate of the timed training (the presets' own; the MNIST preset's 0.1 is stable at
+# batch 128 too). Scaling sweeps and the loss curves train the MNIST shape.
+SWEEP_NETWORK = "mnist"
+
+
+@dataclass(frozen=True)
+class Workload:
+    network: str  # preset name
+    predict_rows: int  # test rows one predict call handles (at most the test set)
+    train_samples: int  # training samples of one epoch (at most the training set)
+    batch_size: int | None  # mini-batch size; None: the whole batch at once
+    max_epochs: int  # a training round repeats epochs up to this (the preset's full run)
+
+    @property
+    def preset(self) -> networks.Preset:
+        return networks.get(self.network)
+
+
+@dataclass(frozen=True)
+class LossCurve:
+    """A short MNIST run, from the same weights, whose loss per epoch every variant reports."""
+
+    samples: int
+    epochs: int
+    hidden: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    workloads: dict[str, Workload]
+    round_s: float  # short rounds repeat epochs (train) or calls (predict) up to about this
+    subset_s: float  # a sampled paradigm's round is sized to take about this
+    full_s: float  # anybody else's epoch is cut to whole batches taking this, if it is longer
+    case_s: float  # seconds of timed rounds per case: rounds = case_s / one round
+    min_rounds: int
+    max_rounds: int
+    sweep_samples: int  # MNIST samples a scaling-sweep point trains on
+    sweep_batch: int  # the batch size of the width sweep
+    sweep_width: int  # the hidden width of the batch sweep (one the Jacobian can afford)
+    widths: tuple[int, ...]
+    batch_sizes: tuple[int, ...]
+    loss_curve: LossCurve
+    cold_start_networks: tuple[str, ...]
+    cold_start_variants: tuple[str, ...] | None  # None: every variant
+    cold_start_rounds: int
+    memory_widths: tuple[int, ...]
+    memory_batch: int  # samples of the one training step a memory probe takes
+    memory_variants: tuple[str, ...]
+    timeout_s: float  # per implementation process
+    dtypes: tuple[str, ...]  # the dtypes run unless asked for others
+    extra_variants: bool  # EXTRA_VARIANTS too, unless variants are named
+    gemm_after: bool  # measure the GEMM rate at the end of the run as well
+    gemm_shapes: tuple[tuple[int, int, int], ...] = field(
+        default=((128, 784, 512), (1024, 1024, 1024)))
+
+
+def _workloads(mnist_train: int, mnist_predict: int) -> dict[str, Workload]:
+    xor, digits = networks.get("xor"), networks.get("digits")
+    return {
+        # XOR: the 4 rows, one full-batch step per epoch, up to the preset's 100,000 epochs.
+        "xor": Workload("xor", 4, 4, None, xor.epochs),
+        # MNIST: 1,000 test images; mini-batch SGD at batch 128, one epoch per round.
+        "mnist": Workload("mnist", mnist_predict, mnist_train, 128, 1),
+        # Digits: the 719 test images; full-batch steps on the 1,078 training images.
+        "digits": Workload("digits", 719, 1078, None, digits.epochs),
+    }
+
+
+MODES = {
+    "default": Mode(
+        "default", _workloads(mnist_train=60_000, mnist_predict=1000),
+        round_s=0.2, subset_s=0.6, full_s=8.0, case_s=0.6, min_rounds=3, max_rounds=50,
+        sweep_samples=2048, sweep_batch=128, sweep_width=128,
+        widths=(16, 64, 256, 1024), batch_sizes=(1, 8, 64, 512),
+        loss_curve=LossCurve(samples=256, epochs=8, hidden=16, batch_size=32),
+        # One start per implementation, on the network the suite is about: a Numba compile
+        # or a TensorFlow start costs seconds, and its spread is not what is asked.
+        cold_start_networks=("mnist",), cold_start_variants=None, cold_start_rounds=1,
+        # The Jacobian beside the implementations that start in a second: a framework's
+        # memory is mostly the framework (its cold start shows it, at the MNIST shape).
+        memory_widths=(16, 64, 256, 1024), memory_batch=8,
+        memory_variants=("python", "numpy", "numba", "jacobian"),
+        timeout_s=480, dtypes=DTYPES, extra_variants=True, gemm_after=True,
+    ),
+    "quick": Mode(
+        "quick", _workloads(mnist_train=1024, mnist_predict=256),
+        round_s=0.02, subset_s=0.08, full_s=1.0, case_s=0.06, min_rounds=2, max_rounds=10,
+        sweep_samples=256, sweep_batch=128, sweep_width=64,
+        widths=(16, 256), batch_sizes=(1, 64),
+        loss_curve=LossCurve(samples=64, epochs=3, hidden=16, batch_size=32),
+        # A fresh TensorFlow or a Numba compile costs seconds: the smoke test starts only the
+        # light implementations (the code path is the same).
+        cold_start_networks=("xor",), cold_start_variants=("python", "numpy"),
+        cold_start_rounds=1,
+        memory_widths=(16, 64), memory_batch=4, memory_variants=("numpy", "jacobian"),
+        # The smoke test covers every implementation and network once: float32 and the
+        # extra settings of an implementation would only double its time.
+        timeout_s=60, dtypes=("float64",), extra_variants=False, gemm_after=False,
+    ),
+}
+
+
+def get_mode(name: str) -> Mode:
+    if name not in MODES:
+        raise UnknownNameError("mode", name, MODES)
+    return MODES[name]
+
+
+def check_networks(asked: list[str] | None) -> list[str]:
+    if not asked:
+        return list(NETWORKS)
+    for name in asked:
+        if name not in NETWORKS:
+            raise UnknownNameError("benchmark network", name, NETWORKS)
+    return [name for name in NETWORKS if name in asked]
+
+
+def check_dtypes(asked: list[str] | None, default: tuple[str, ...] = DTYPES) -> list[str]:
+    if not asked:
+        return list(default)
+    for name in asked:
+        if name not in DTYPES:
+            raise UnknownNameError("dtype", name, DTYPES)
+    return [name for name in DTYPES if name in asked]
+
+
+# ---- threads: one setting, handed to every library through its own variable ----
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+THREADS_ENV = "NNBENCH_THREADS"  # the runner's setting, as the cases record it
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The environment variables that make BLAS, Numba and TensorFlow use `threads` threads."""
+    env = {name: str(threads) for name in THREAD_VARIABLES}
+    env[THREADS_ENV] = str(threads)
+    return env
+
+
+def threads_in_effect() -> int:
+    """The thread setting this process was started with (all cores when none was set)."""
+    value = os.environ.get(THREADS_ENV) or os.environ.get("OMP_NUM_THREADS")
+    return int(value) if value and value.isdigit() else (os.cpu_count() or 1)

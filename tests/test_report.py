@@ -1,0 +1,165 @@
+"""The report and `compare`, from small fixed raw JSON files (tests/data/bench_run_*.json).
+
+The fixtures are pytest-benchmark JSON as the suite writes it, with round numbers chosen so
+that every figure of the tables follows by hand: numpy trains MNIST in 3 s per 60,000 samples
+(50 µs per sample), pure Python in 2 s per 100 (20 ms, 400 times numpy's), a variant that
+disagrees with numpy is faster but must not be ranked, the Jacobian ran at another width, one
+case failed. Run B is run A with every numpy median halved and one case missing.
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import report
+from bench.cli import main
+from impls import networks
+
+DATA = Path(__file__).parent / "data"
+RUN_A, RUN_B = DATA / "bench_run_a.json", DATA / "bench_run_b.json"
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["report", str(RUN_A), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def summary(written):
+    return pd.read_csv(written / "summary.csv")
+
+
+def row(summary, network, op, variant, dtype="float64"):
+    found = summary[(summary["network"] == network) & (summary["op"] == op)
+                    & (summary["variant"] == variant) & (summary["dtype"] == dtype)]
+    assert len(found) == 1, f"{network} {op} {variant}: {len(found)} rows"
+    return found.iloc[0]
+
+
+def test_time_per_sample_samples_per_second_and_ratio_follow_from_the_medians(summary):
+    numpy_ = row(summary, "mnist", "train", "numpy")
+    assert numpy_["time_per_sample_s"] == pytest.approx(3.0 / 60_000)
+    assert numpy_["samples_per_s"] == pytest.approx(20_000)
+    assert numpy_["ratio_to_fastest"] == pytest.approx(1.0)
+    python = row(summary, "mnist", "train", "python")
+    assert python["time_per_sample_s"] == pytest.approx(0.02)
+    assert python["ratio_to_fastest"] == pytest.approx(400)
+    assert bool(python["sampled"]) and "100 of 60,000" in python["note"]
+    # XOR per epoch: numba keeps 100,000 epochs in 20 ms, numpy 1,000 in 40 ms.
+    assert row(summary, "xor", "train", "numba")["ratio_to_fastest"] == pytest.approx(1.0)
+    assert row(summary, "xor", "train", "numpy")["ratio_to_fastest"] == pytest.approx(200)
+
+
+def test_gflops_and_share_of_the_measured_gemm_rate(summary):
+    flops = networks.get("mnist").spec.flops_per_sample()["train"] * 60_000
+    numpy_ = row(summary, "mnist", "train", "numpy")
+    assert numpy_["gflops"] == pytest.approx(flops / 3.0 / 1e9)
+    # The machine's limit: the best round (0.9 ms) of the faster of the two GEMM products.
+    gemm_rate = 2 * 128 * 784 * 512 / 0.0009 / 1e9
+    assert numpy_["gemm_share"] == pytest.approx(flops / 3.0 / 1e9 / gemm_rate)
+
+
+def test_a_disagreeing_or_narrower_case_is_shown_but_not_ranked(summary):
+    wrong = row(summary, "mnist", "train", "disagrees")
+    assert not wrong["ranked"] and np.isnan(wrong["ratio_to_fastest"])
+    assert wrong["verification"] == "mismatch" and "disagrees with numpy" in wrong["note"]
+    jacobian = row(summary, "mnist", "train", "jacobian")
+    assert not jacobian["ranked"] and jacobian["shape"] == "784-256-10"
+    assert "784-512-10 refused" in jacobian["note"]
+    # The fastest ranked MNIST training is numpy's, although `disagrees` took less time.
+    assert row(summary, "mnist", "train", "numpy")["ratio_to_fastest"] == 1.0
+
+
+def test_a_failed_case_is_a_row_with_its_reason(summary):
+    broken = row(summary, "mnist", "predict", "broken")
+    assert "injected failure" in broken["note"] and not broken["ranked"]
+
+
+def test_cold_start_and_its_memory_join_the_network_rows(summary):
+    numpy_ = row(summary, "mnist", "train", "numpy")
+    assert numpy_["cold_start_s"] == pytest.approx(0.5)
+    assert numpy_["peak_rss_bytes"] == 100 * 2**20
+
+
+def test_report_md_has_the_tables_the_notes_and_every_chart_it_names(written):
+    text = (written / "REPORT.md").read_text()
+    assert "| 1 | numpy | 50 µs | 10% | 20,000 | 1× |" in text
+    assert "| 2 | python | 20 ms |" in text and "| 400× |" in text
+    assert "**MISMATCH**" in text
+    assert "sampled" in text and "python" in text
+    assert "Example CPU" in text and "injected failure" in text
+    assert "keras" in text and "tensorflow is not installed" in text  # unavailable, and why
+    charts = [line.split("(")[1].rstrip(")") for line in text.splitlines()
+              if line.startswith("![")]
+    assert {"charts/speed_mnist.png", "charts/speed_xor.png", "charts/scaling_width.png",
+            "charts/memory.png", "charts/loss_curve.png", "charts/cold_start.png"} <= set(charts)
+    for chart in charts:
+        assert (written / chart).stat().st_size > 1000, chart
+    assert sorted(p.name for p in (written / "charts").iterdir()) == sorted(
+        Path(c).name for c in charts)
+
+
+def test_width_sweep_slopes_are_fitted_in_log_log(written):
+    text = (written / "REPORT.md").read_text()
+    # numpy: 8x the time for 16x the width -> slope 0.75; python 16x -> 1.00
+    assert "| numpy | 0.75 |" in text and "| python | 1.00 |" in text
+    assert "jacobian at width 1024: refused" in text
+
+
+def test_compare_gives_the_ratio_of_every_shared_case():
+    merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
+    numpy_rows = merged[merged["variant"] == "numpy"]
+    assert len(numpy_rows) > 0 and np.allclose(numpy_rows["ratio"], 0.5)
+    assert np.allclose(merged[merged["variant"] != "numpy"]["ratio"], 1.0)
+    assert summary["only_a"] == 1 and summary["only_b"] == 0  # numpy's cold start
+    assert summary["shared"] == len(merged)
+    # Every numpy median over 1 ms halved: each moved by more than 5%, nothing else did.
+    long_numpy = numpy_rows[(numpy_rows["median_s_a"] > 1e-3) & (numpy_rows["median_s_b"] > 1e-3)]
+    assert summary["moved_over_5pc"] == len(long_numpy) > 0
+
+
+def test_compare_command_prints_one_line_per_shared_case(capsys):
+    assert main(["compare", str(RUN_A), str(RUN_B)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"train mnist float64 numpy 784-512-10 +50 µs +25 µs +0\.500", out)
+    assert "only in A: 1" in out
+
+
+def foreign_pytest_benchmark_json() -> str:
+    return '{"machine_info": {}, "benchmarks": [], "version": "5.2.3"}'
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "does not exist"),
+    ("", "is empty"),
+    (RUN_A.read_text()[:5000], "is not valid JSON"),
+    ('{"hello": "world"}', "has no 'benchmarks' list"),
+    ("[1, 2, 3]", "holds a JSON list"),
+    (foreign_pytest_benchmark_json(), "not nnbench's"),
+])
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_bad_run_files_are_one_line_and_exit_2(tmp_path, capsys, command, content, message):
+    path = tmp_path / "run.json"
+    if content is not None:
+        path.write_text(content)
+    args = [command, str(path)] + (["--out", str(tmp_path / "out")] if command == "report"
+                                   else [str(RUN_B)])
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "out" / "REPORT.md").exists()
+
+
+def test_a_directory_without_a_manifest_is_refused(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "is not a run directory" in capsys.readouterr().err
+
+
+def test_report_without_a_run_says_there_is_none(tmp_path, capsys):
+    assert main(["report", "--out", str(tmp_path)]) == 2
+    assert "no runs under" in capsys.readouterr().err

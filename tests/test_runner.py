@@ -1,0 +1,141 @@
+"""`nnbench run` when implementations misbehave: reported with the reason, never ranked, and
+the run goes on to the next one.
+
+Three test doubles of numpy_vec are registered for the run (in this process, and through a
+`sitecustomize` module in the benchmark processes it starts): one that crashes its process,
+one whose training raises, one that computes something slightly different. A quick run on
+XOR takes them in that order after numpy. No timing is asserted.
+"""
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import impls
+from bench import runner
+from bench.cli import main
+
+FAKES = textwrap.dedent('''
+    """Test doubles of numpy_vec for tests/test_runner.py."""
+    import os
+
+    from impls.numpy_vec import NumpyVectorised
+
+
+    class Crashes(NumpyVectorised):
+        name = "crashes"
+
+        def _forward(self, X):
+            os.abort()  # the whole benchmark process dies, without writing its JSON
+
+
+    class Broken(NumpyVectorised):
+        name = "broken"
+
+        def _train_step(self, X, Y, lr):
+            raise RuntimeError("injected failure")
+
+
+    class Disagrees(NumpyVectorised):
+        name = "disagrees"
+
+        def _forward(self, X):
+            return super()._forward(X) * 1.01
+
+        def _train_step(self, X, Y, lr):
+            return super()._train_step(X, Y, lr * 1.01)
+''')
+
+REGISTER = textwrap.dedent('''
+    import impls
+
+    for name, cls in (("crashes", "Crashes"), ("broken", "Broken"), ("disagrees", "Disagrees")):
+        impls.REGISTRY[name] = impls.Entry("nnbench_fakes", cls, "a test double", "-")
+''')
+
+
+@pytest.fixture(scope="module")
+def misbehaving_run(tmp_path_factory):
+    """A quick XOR run of numpy and the three doubles, through the real command."""
+    scratch = tmp_path_factory.mktemp("fakes")
+    (scratch / "nnbench_fakes.py").write_text(FAKES)
+    (scratch / "sitecustomize.py").write_text(REGISTER)
+    patch = pytest.MonkeyPatch()
+    patch.syspath_prepend(str(scratch))
+    patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(scratch),
+                                                            os.environ.get("PYTHONPATH")])))
+    for name, cls in (("crashes", "Crashes"), ("broken", "Broken"), ("disagrees", "Disagrees")):
+        patch.setitem(impls.REGISTRY, name, impls.Entry("nnbench_fakes", cls, "a double", "-"))
+    out = scratch / "results"
+    status = main(["run", "--quick", "--impl", "numpy", "crashes", "broken", "disagrees",
+                   "--network", "xor", "--dtype", "float64", "--out", str(out),
+                   "--no-progress"])
+    patch.undo()
+    run_dir = next(out.glob("runs/*/*"))
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    return status, out, run_dir, {step["name"]: step for step in manifest["steps"]}
+
+
+def test_each_misbehaviour_gets_its_status_and_reason(misbehaving_run):
+    status, _, _, steps = misbehaving_run
+    assert status == 1  # the command says something went wrong ...
+    assert steps["gemm"]["status"] == "ok" and steps["numpy"]["status"] == "ok"
+    assert steps["crashes"]["status"] == "crashed"
+    assert "SIGABRT" in steps["crashes"]["reason"]
+    assert steps["broken"]["status"] == "partial"
+    assert "injected failure" in steps["broken"]["reason"]
+    assert steps["disagrees"]["status"] == "mismatch"
+    assert "differs from numpy" in steps["disagrees"]["reason"]
+
+
+def test_the_run_goes_on_after_a_crash(misbehaving_run):
+    _, _, run_dir, steps = misbehaving_run
+    assert list(steps) == ["gemm", "numpy", "crashes", "broken", "disagrees"]
+    for name in ("numpy", "broken", "disagrees"):  # ... but every result is kept
+        assert (run_dir / steps[name]["json"]).is_file()
+        assert steps[name]["peak_rss_bytes"] > 0
+    assert not steps["crashes"]["json"]
+    assert (run_dir / steps["crashes"]["log"]).read_text()  # the crash's output is kept
+    assert not list(run_dir.glob("raw/.*partial"))
+
+
+def test_misbehaving_cases_are_reported_and_not_ranked(misbehaving_run):
+    _, out, _, _ = misbehaving_run
+    summary = pd.read_csv(out / "summary.csv")
+    rows = summary.set_index(["variant", "op"])
+    assert rows.loc[("numpy", "train"), "ranked"]
+    assert rows.loc[("numpy", "train"), "ratio_to_fastest"] == 1.0
+    assert rows.loc[("broken", "predict"), "ranked"]  # its predict works
+    assert not rows.loc[("broken", "train"), "ranked"]
+    assert "injected failure" in rows.loc[("broken", "train"), "note"]
+    for op in ("predict", "train"):
+        assert rows.loc[("disagrees", op), "verification"] == "mismatch"
+        assert not rows.loc[("disagrees", op), "ranked"]
+        assert pd.isna(rows.loc[("disagrees", op), "ratio_to_fastest"])
+    assert "crashes" not in set(summary["variant"])
+    report = (out / "REPORT.md").read_text()
+    assert "| crashes | crashed |" in report and "SIGABRT" in report
+
+
+def test_the_report_can_be_rebuilt_from_the_raw_json_alone(misbehaving_run, tmp_path):
+    _, out, run_dir, _ = misbehaving_run
+    assert main(["report", str(run_dir), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "summary.csv").read_text() == (out / "summary.csv").read_text()
+
+
+def test_an_unknown_implementation_is_refused_before_anything_runs(tmp_path, capsys):
+    assert main(["run", "--impl", "nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown implementation 'nope'" in err[0]
+    assert not list(tmp_path.iterdir())
+
+
+def test_two_runs_in_the_same_second_get_two_directories(tmp_path):
+    first = runner.new_run_directory(tmp_path, "machine")
+    second = runner.new_run_directory(tmp_path, "machine")
+    assert first[0] != second[0] and first[1].is_dir() and second[1].is_dir()
+    assert Path(first[1]).parent == tmp_path / "runs" / "machine"
