@@ -130,6 +130,8 @@ def per_implementation(ctx: Context, measure: Callable[[str], Finding],
                               f"{ctx.budget:.0f} s budget{' of --quick' if ctx.quick else ''}")
         except NNBenchError as exc:
             finding = Finding("", NOT_RUN, reason=str(exc))
+        except Exception as exc:  # an implementation that breaks is reported, not fatal
+            finding = Finding("", NOT_RUN, reason=f"failed: {type(exc).__name__}: {exc}")
         finding.impl = name
         findings.append(finding)
     return findings
@@ -532,6 +534,8 @@ def run_claims(ctx: Context, ids: list[str] | None = None) -> list[dict]:
             findings = [Finding("", NOT_RUN, reason=str(exc))]
         except ImportError as exc:
             findings = [Finding("", NOT_RUN, reason=f"needs {exc.name or exc}")]
+        except Exception as exc:  # a broken check is reported; the other claims still run
+            findings = [Finding("", NOT_RUN, reason=f"failed: {type(exc).__name__}: {exc}")]
         seconds = time.perf_counter() - started
         for finding in findings:
             rows.append({"id": claim.id, "source": claim.source, "claimed": claim.claimed,

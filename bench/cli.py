@@ -217,7 +217,8 @@ def run_run(args) -> int:
 
         print(f"claims of the seed write-ups ({args.claims_budget:g} s budget each)",
               file=sys.stderr)
-        names = selected_implementations(None)
+        names = [name for name, status in impls.available().items()
+                 if status and (not args.impl or name in args.impl)]
         ctx = claims.Context(names, quick=args.claims_budget <= 3, budget=args.claims_budget)
         claims.write_json(claims.run_claims(ctx), run_dir / "claims.json")
     written = report.write_report(report.load_run(run_dir), Path(args.out))

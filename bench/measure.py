@@ -175,10 +175,11 @@ def full_or_subset(run: Callable[[int], object], full: int, batch: int, limit_s:
     and has run once on one batch already (the verification), so its compiling is done.
 
     One more batch gives a quick upper bound (a per-call cost counts as per-batch); only when
-    that bound is over the limit does a sixteenth of the data measure the rate properly.
+    that bound is over half the limit (one batch is a small sample of a machine's moods) does
+    a sixteenth of the data measure the rate properly.
     """
     per_batch = seconds(lambda: run(batch))
-    if per_batch * full / batch <= limit_s:
+    if per_batch * full / batch <= limit_s / 2:
         return full
     part = min(full, max(batch, full // 16 // batch * batch))
     run(part)  # a new data shape: whatever compiles for it, compiles here
