@@ -127,7 +127,7 @@ def per_implementation(ctx: Context, measure: Callable[[str], Finding],
             finding = measure(name)
         except TooSlow as slow:
             finding = Finding("", NOT_RUN, reason=f"would take ~{slow.seconds:.0f} s, over the "
-                              f"{ctx.budget:.0f} s budget{' of --quick' if ctx.quick else ''}")
+                              f"budget of {ctx.budget:g} s per claim and implementation")
         except NNBenchError as exc:
             finding = Finding("", NOT_RUN, reason=str(exc))
         except Exception as exc:  # an implementation that breaks is reported, not fatal

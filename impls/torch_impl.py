@@ -138,7 +138,7 @@ class TorchCPU(Implementation):
             result.append((dW.numpy().T, db))
         return loss.item(), result
 
-    # ---- update: one step of SGD, and the epochs that repeat it ----
+    # ---- update: one step of SGD (the base class repeats it over mini-batches and epochs) ----
 
     def _step(self, X: torch.Tensor, Y: torch.Tensor) -> float:
         self.optimizer.zero_grad()  # .grad accumulates across backward() calls otherwise
@@ -152,19 +152,6 @@ class TorchCPU(Implementation):
             group["lr"] = lr
 
     def _train_step(self, X, Y, lr):
+        # The base class walks the mini-batches; as_tensor shares their memory, no copy.
         self._set_lr(lr)
         return self._step(as_tensor(X), as_tensor(Y))
-
-    def _train_epochs(self, X, Y, epochs, lr, batch_size):
-        # The data becomes tensors once; each mini-batch is then a view, taken in order.
-        self._set_lr(lr)
-        X, Y = as_tensor(X), as_tensor(Y)
-        n = len(X)
-        losses = []
-        for _ in range(epochs):
-            total = 0.0
-            for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)
-                total += (stop - start) * self._step(X[start:stop], Y[start:stop])
-            losses.append(total / n)
-        return losses

@@ -63,4 +63,4 @@ def test_too_slow_runs_are_not_started():
     ctx = claims.Context(["python"], quick=True, budget=0.001)
     rows = claims.run_claims(ctx, ["D1"])
     assert rows[0]["verdict"] == claims.NOT_RUN
-    assert "over the 0 s budget" in rows[0]["reason"]
+    assert "over the budget of 0.001 s" in rows[0]["reason"]
