@@ -188,9 +188,9 @@ def add_run(commands):
                         help="write everything under DIR (default: results)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="time allowed per implementation (default: 480, quick: 60)")
-    parser.add_argument("--claims-budget", type=float, default=3.0, metavar="SECONDS",
+    parser.add_argument("--claims-budget", type=float, metavar="SECONDS",
                         help="seconds per claim and implementation for the claims table "
-                             "(default 3: the cheap claims; 0: no claims)")
+                             "(default 3: the cheap claims; --quick: 0, no claims)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run_run)
 
@@ -212,14 +212,16 @@ def run_run(args) -> int:
         out=Path(args.out), timeout_s=args.timeout, progress=not args.no_progress,
         command=" ".join(command))
     run_dir = runner.run(options)
-    if args.claims_budget > 0:
+    claims_budget = args.claims_budget if args.claims_budget is not None else (
+        0.0 if args.quick else 3.0)
+    if claims_budget > 0:
         from bench import claims
 
-        print(f"claims of the seed write-ups ({args.claims_budget:g} s budget each)",
+        print(f"claims of the seed write-ups ({claims_budget:g} s budget each)",
               file=sys.stderr)
         names = [name for name, status in impls.available().items()
                  if status and (not args.impl or name in args.impl)]
-        ctx = claims.Context(names, quick=args.claims_budget <= 3, budget=args.claims_budget)
+        ctx = claims.Context(names, quick=claims_budget <= 3, budget=claims_budget)
         claims.write_json(claims.run_claims(ctx), run_dir / "claims.json")
     written = report.write_report(report.load_run(run_dir), Path(args.out))
     print(f"raw results: {run_dir}")
