@@ -275,9 +275,17 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     """pytest-benchmark writes no JSON when nothing was timed; write the reasons anyway."""
-    handle = session.config.getoption("benchmark_json", None)
-    if handle is None or handle.closed:
+    target = session.config.getoption("benchmark_json", None)
+    # pytest-benchmark up to 5.2 hands over an open file (closed once it wrote the JSON);
+    # later versions a path (which exists once it wrote the JSON).
+    if target is None or (hasattr(target, "closed") and target.closed):
         return
+    if isinstance(target, (str, os.PathLike)):
+        if Path(target).exists():
+            return
+        handle = open(target, "wb")  # noqa: SIM115 - closed by the `with` below
+    else:
+        handle = target
     config = session.config
     machine_info = config.hook.pytest_benchmark_generate_machine_info(config=config)
     config.hook.pytest_benchmark_update_machine_info(config=config, machine_info=machine_info)
