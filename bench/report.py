@@ -222,9 +222,12 @@ def gemm_table(cases: pd.DataFrame) -> pd.DataFrame:
                 ].sort_values(["dtype", "best_gflops"], ascending=[False, False])
 
 
-def gemm_rates(cases: pd.DataFrame) -> dict[str, float]:
-    """The machine's limit per dtype: the best round's GFLOP/s over its GEMM shapes."""
+def gemm_rates(cases: pd.DataFrame, threads: int | None = None) -> dict[str, float]:
+    """The machine's limit per dtype: the best round's GFLOP/s over its GEMM shapes (with
+    `threads`: over the products measured on that many threads only)."""
     gemm = gemm_table(cases)
+    if threads is not None and not gemm.empty:
+        gemm = gemm[gemm["threads"] == threads]
     return gemm.groupby("dtype")["best_gflops"].max().to_dict() if not gemm.empty else {}
 
 
@@ -317,7 +320,7 @@ def seconds_text(value: float) -> str:
     if value >= 120:
         return f"{value / 60:.3g} min"
     for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if abs(value) >= scale or unit == "ns":
+        if abs(value) >= scale * 0.9995 or unit == "ns":  # 999.7 µs reads "1 ms"
             return f"{value / scale:.3g} {unit}"
     return f"{value:.3g} s"
 
@@ -587,6 +590,116 @@ def chart_cold_start(cases: pd.DataFrame, path: Path) -> Path | None:
     return save_figure(figure, path)
 
 
+# ---- where the time of a training step goes (bench/test_breakdown.py) ----
+
+# The parts of a step's time, in the order the chart stacks them, with their labels.
+STEP_PARTS = {
+    "ideal": "its FLOPs at the best GEMM rate",
+    "shortfall": "the products' shortfall at their shapes",
+    "elementwise": "elementwise (bias, activations, loss, derivatives)",
+    "update": "the update",
+    "rest": "the rest (memory traffic between phases, calls)",
+}
+
+
+def step_breakdown(cases: pd.DataFrame, dtype: str) -> dict | None:
+    """numpy_vec's MNIST training step taken apart, for `dtype`: the phases (a frame, one row
+    each, timed alone), the whole step, and the step's time split into STEP_PARTS: what the
+    best GEMM rate needs for the step's FLOPs, what the products lose at their own shapes, the
+    elementwise work, the update, and the rest (the whole step minus its phases timed alone)."""
+    phases = cases[(cases["kind"] == "phase") & (cases["dtype"] == dtype)]
+    if phases.empty or not (phases["phase_kind"] == "step").any():
+        return None
+    phases = phases.sort_values("order")
+    step = float(phases.loc[phases["phase_kind"] == "step", "median_s"].iloc[0])
+    parts = phases[phases["phase_kind"] != "step"]
+    by_kind = parts.groupby("phase_kind")["median_s"].sum()
+    flops = float(parts["flops"].sum())
+    rate = gemm_rates(cases).get(dtype, math.nan)
+    ideal = flops / (rate * 1e9)
+    products = float(by_kind.get("product", 0.0))
+    return {"phases": parts, "step": step, "flops": flops, "rate": rate, "products": products,
+            "batch": int(parts["batch_size"].iloc[0]), "shape": parts["shape"].iloc[0],
+            "split": {"ideal": ideal, "shortfall": products - ideal,
+                      "elementwise": float(by_kind.get("elementwise", 0.0)),
+                      "update": float(by_kind.get("update", 0.0)),
+                      "rest": step - float(parts["median_s"].sum())}}
+
+
+def breakdown_table(parts: dict, table: pd.DataFrame, dtype: str) -> pd.DataFrame:
+    """One row per phase, then the sums and the whole step, then the fits of the main table
+    per batch, for the same dtype."""
+    step, rate, batch = parts["step"], parts["rate"], parts["batch"]
+    rows = []
+    for phase in parts["phases"].itertuples():
+        gflops = phase.flops / phase.median_s / 1e9 if phase.flops else math.nan
+        rows.append({"phase": phase.phase, "time per batch": seconds_text(phase.median_s),
+                     "share of the step": share_text(phase.median_s / step),
+                     "GFLOP/s": number_text(gflops), "of GEMM": share_text(gflops / rate)})
+    gflops = parts["flops"] / step / 1e9
+    rows.append({"phase": "**whole step** (`_train_step`, timed as one)",
+                 "time per batch": seconds_text(step), "share of the step": "100%",
+                 "GFLOP/s": number_text(gflops), "of GEMM": share_text(gflops / rate)})
+    trained = table[(table["network"] == "mnist") & (table["op"] == "train")
+                    & (table["dtype"] == dtype) & table["ranked"]].sort_values("time_per_unit_s")
+    for label, found in (("numpy's `fit`", trained[trained["variant"] == "numpy"]),
+                         ("the fastest `fit`", trained.head(1))):
+        if not found.empty:
+            row = found.iloc[0]
+            rows.append({"phase": f"{label} ({row['variant']}, main table), per batch of {batch}",
+                         "time per batch": seconds_text(row["time_per_unit_s"] * batch),
+                         "share of the step": share_text(row["time_per_unit_s"] * batch / step),
+                         "GFLOP/s": number_text(row["gflops"]),
+                         "of GEMM": share_text(row["gemm_share"])})
+    return pd.DataFrame(rows)
+
+
+def breakdown_summary(parts: dict, dtype: str) -> str:
+    split, step = parts["split"], parts["step"]
+    if split["rest"] >= 0:
+        rest = (f"and {seconds_text(split['rest'])} that the phases timed alone do not show "
+                f"(each finds its inputs in cache; in the step they come from the phase "
+                f"before)")
+    else:
+        rest = (f"while the phases timed alone add up to {seconds_text(-split['rest'])} more "
+                f"than the step (timing noise between cases)")
+    return (f"- {dtype}: the step's {parts['flops'] / 1e6:.0f} MFLOP would take "
+            f"{seconds_text(split['ideal'])} at the best GEMM rate ({parts['rate']:.0f} "
+            f"GFLOP/s); the step takes {seconds_text(step)} "
+            f"({share_text(split['ideal'] / step)} of the rate). The products at their own "
+            f"shapes take {seconds_text(parts['products'])}: alone, with nothing else to do, "
+            f"the step could reach {share_text(split['ideal'] / parts['products'])}. The "
+            f"rest: elementwise work {seconds_text(split['elementwise'])}, the update "
+            f"{seconds_text(split['update'])}, {rest}.")
+
+
+def chart_breakdown(breakdowns: dict[str, dict], path: Path) -> Path | None:
+    """Per dtype, one bar: the step's time stacked by STEP_PARTS (a negative rest, when the
+    phases alone took longer than the step, is drawn as nothing)."""
+    if not breakdowns:
+        return None
+    figure, axis = plt.subplots(figsize=(9, 1.0 + 0.7 * len(breakdowns)))
+    colours = ["#4c72b0", "#8fa9d6", "#dd8452", "#c44e52", "#999999"]
+    for y, (dtype, parts) in enumerate(breakdowns.items()):
+        left = 0.0
+        for (key, label), colour in zip(STEP_PARTS.items(), colours):
+            width = max(parts["split"][key], 0.0)
+            axis.barh(y, width, left=left, color=colour, label=label if y == 0 else None)
+            left += width
+        axis.text(left, y, f"  {seconds_text(parts['step'])}, "
+                  f"{share_text(parts['split']['ideal'] / parts['step'])} of the GEMM rate",
+                  va="center", fontsize=8)
+    axis.set_yticks(range(len(breakdowns)), list(breakdowns), fontsize=9)
+    axis.xaxis.set_major_formatter(EngFormatter(unit="s"))
+    axis.set_xlim(right=max(p["step"] for p in breakdowns.values()) * 1.45)
+    first = next(iter(breakdowns.values()))
+    axis.set_title(f"Where the time of one training step goes: numpy_vec, MNIST "
+                   f"{first['shape']}, batch {first['batch']}", fontsize=10)
+    axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
+    axis.grid(axis="x", alpha=0.3)
+    return save_figure(figure, path)
+
+
 # ---- REPORT.md ----
 
 
@@ -691,7 +804,7 @@ def headline_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def target_lines(run: Run, table: pd.DataFrame) -> list[str]:
+def target_lines(run: Run, table: pd.DataFrame, cases: pd.DataFrame) -> list[str]:
     """The performance figures issue 4 asks of the suite, as measured in this run."""
     def case(network, op, dtype, variant):
         found = table[(table["network"] == network) & (table["op"] == op)
@@ -706,18 +819,30 @@ def target_lines(run: Run, table: pd.DataFrame) -> list[str]:
         if not ranked.empty:
             best = ranked.sort_values("time_per_unit_s").iloc[0]
             lines.append(f"- Fastest MNIST training, {dtype}: {best['variant']} at "
-                         f"{share_text(best['gemm_share'])} of the GEMM rate (target: 90%)")
+                         f"{share_text(best['gemm_share'])} of the GEMM rate (target: 90%; "
+                         f"where the rest goes: \"Where the time of a training step goes\")")
     numba, numpy_ = case("xor", "train", "float64", "numba"), case("xor", "train", "float64",
                                                                    "numpy")
     if numba is not None and numpy_ is not None:
         lines.append(f"- XOR training per epoch, float64: numba "
                      f"{numpy_['time_per_unit_s'] / numba['time_per_unit_s']:.3g}× faster than "
                      f"numpy (target: 50×)")
+    one_thread = gemm_rates(cases, threads=1)
     for dtype in ("float64", "float32"):
-        found = case("mnist", "train", dtype, "numba")
-        if found is not None:
-            lines.append(f"- Numba's MNIST training, {dtype}: {share_text(found['gemm_share'])}"
-                         f" of the GEMM rate (target: 25%)")
+        serial, parallel = case("mnist", "train", dtype, "numba"), case("mnist", "train", dtype,
+                                                                        "numba-parallel")
+        parts = []
+        if serial is not None:
+            parts.append(f"numba (one thread) {share_text(serial['gemm_share'])}")
+            if dtype in one_thread:
+                parts[-1] += (f", {share_text(serial['gflops'] / one_thread[dtype])} of the "
+                              f"one-thread GEMM rate")
+        if parallel is not None:
+            parts.append(f"numba-parallel ({parallel['threads']:.0f} threads) "
+                         f"{share_text(parallel['gemm_share'])}")
+        if parts:
+            lines.append(f"- Numba's MNIST training, {dtype}, share of the GEMM rate: "
+                         f"{'; '.join(parts)} (target: 25%)")
     for dtype in ("float64", "float32"):
         default, fast = case("mnist", "train", dtype, "keras"), case("mnist", "train", dtype,
                                                                      "keras-fast")
@@ -800,7 +925,7 @@ def write_report(run: Run, out: Path) -> Report:
         lines.append(f"From `{run.source.name}`.")
     lines += ["", *busy_warning(run), "## Machine and versions", "", *machine_lines(run), ""]
     lines += ["## Headlines", "", *(headline_lines(table) or ["- no ranked cases"]), ""]
-    targets = target_lines(run, table)
+    targets = target_lines(run, table, cases)
     if targets:
         lines += ["### The figures issue 4 asks for", "", *targets, ""]
     lines += [
@@ -836,7 +961,9 @@ def write_report(run: Run, out: Path) -> Report:
         lines += ["## The machine's GEMM rate (NumPy's BLAS)", "",
                   markdown_table(shown), "",
                   "The best round's rate, over the products, per dtype, is the machine's limit "
-                  "that the tables' \"of GEMM\" column divides by.", ""]
+                  "that the tables' \"of GEMM\" column divides by. The one-thread rows "
+                  "(when the run used more) are the yardstick for loops that run on one "
+                  "thread by design, such as numba's.", ""]
 
     for network in [n for n in NETWORK_ORDER if (table.get("network") == n).any()]:
         lines += [f"## {network_title(table, network)}", ""]
@@ -845,6 +972,22 @@ def write_report(run: Run, out: Path) -> Report:
                 ["op", "dtype"], sort=False):
             lines += [f"### {network} {op}, {dtype}", "", markdown_table(display_table(group)),
                       ""]
+
+    breakdowns = {dtype: parts for dtype in ("float64", "float32")
+                  if (parts := step_breakdown(cases, dtype)) is not None}
+    if breakdowns:
+        lines += ["## Where the time of a training step goes", "",
+                  "numpy_vec's MNIST training step (the reference; the fastest implementations "
+                  "run the same products) taken apart on one batch: each phase timed alone "
+                  "in the GEMM step's process (bench/test_breakdown.py), then the whole step. "
+                  "The matrix products are the step's FLOPs; everything else is time the GEMM "
+                  "rate does not count.", "",
+                  chart(chart_breakdown(breakdowns, charts / "step_breakdown.png")),
+                  *[breakdown_summary(parts, dtype) for dtype, parts in breakdowns.items()],
+                  ""]
+        for dtype, parts in breakdowns.items():
+            lines += [f"### The step's phases, {dtype}", "",
+                      markdown_table(breakdown_table(parts, table, dtype)), ""]
 
     width_chart, width_slopes = chart_scaling(
         cases, "width", charts / "scaling_width.png",
@@ -951,17 +1094,21 @@ KEY = ["kind", "variant", "network", "op", "dtype", "shape", "axis"]
 def comparable(cases: pd.DataFrame) -> pd.DataFrame:
     """Each timed case with a key that means the same case on another machine or run."""
     frame = cases.copy()
-    for column in KEY + ["m", "k", "n", "width", "batch"]:
+    for column in KEY + ["m", "k", "n", "width", "batch", "phase", "thread_setting"]:
         if column not in frame:
             frame[column] = ""
     axis = frame["batch"].where(frame["kind"] == "batch", "")
+    axis = axis.where(frame["kind"] != "phase", frame["phase"])
+    # The GEMM rate is measured on the run's threads and on one, before and after the others.
+    axis = axis.where(frame["thread_setting"] != "one", "one thread")
+    axis = axis.where(frame["step"] != "gemm-after", (axis.astype(str) + " (after)").str.strip())
     gemm = frame["kind"] == "gemm"
     frame.loc[gemm, "shape"] = [f"{m:.0f}x{k:.0f}x{n:.0f}" for m, k, n in
                                 zip(frame.loc[gemm, "m"], frame.loc[gemm, "k"],
                                     frame.loc[gemm, "n"])]
     frame["axis"] = axis.astype(str)
     frame[KEY] = frame[KEY].fillna("").astype(str)
-    return frame
+    return frame.drop_duplicates(KEY)  # one row per key, so runs pair up case by case
 
 
 def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
@@ -999,7 +1146,8 @@ def compare_text(run_a: Run, run_b: Run) -> str:
     timed = merged["kind"].isin(PER_SAMPLE_KINDS)
     shown = pd.DataFrame({
         "case": [" ".join(part for part in (r.kind, r.network, r.dtype, r.variant, r.shape,
-                                            f"batch {r.axis}" if r.axis else "") if part)
+                                            f"batch {r.axis}" if r.kind == "batch"
+                                            else r.axis) if part)
                  for r in merged.itertuples()],
         "A": merged["time_per_unit_s_a"].map(seconds_text),
         "B": merged["time_per_unit_s_b"].map(seconds_text),

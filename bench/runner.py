@@ -47,6 +47,7 @@ from .workloads import check_dtypes, check_networks, get_mode, select_variants, 
 
 BENCH_DIR = Path(__file__).resolve().parent
 GEMM_FILES = ["test_gemm.py"]
+BREAKDOWN_FILES = ["test_breakdown.py"]  # the first GEMM step also takes the MNIST step apart
 CASE_FILES = ["test_speed.py", "test_scaling.py", "test_convergence.py", "test_startup.py"]
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -258,7 +259,7 @@ def run(options: RunOptions) -> Path:
 
     # The GEMM rate before and after: the machine's limit is the best it showed, and a
     # machine busy with something else at one moment does not lower it.
-    steps = [Step("gemm", "gemm", GEMM_FILES)]
+    steps = [Step("gemm", "gemm", GEMM_FILES + BREAKDOWN_FILES)]
     steps += [Step(v.name, "variant", CASE_FILES) for v in variants]
     steps += [Step("gemm-after", "gemm", GEMM_FILES)] if mode.gemm_after else []
     selection = {"NNBENCH_MODE": mode.name, "NNBENCH_NETWORKS": ",".join(networks),

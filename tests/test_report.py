@@ -7,6 +7,7 @@ disagrees with numpy is faster but must not be ranked, the Jacobian ran at anoth
 case failed. Run B is run A with every numpy median halved and one case missing.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -163,3 +164,68 @@ def test_a_directory_without_a_manifest_is_refused(tmp_path, capsys):
 def test_report_without_a_run_says_there_is_none(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path)]) == 2
     assert "no runs under" in capsys.readouterr().err
+
+
+def timed_case(name, median, **info):
+    return {"name": name, "group": "", "extra_info": info,
+            "stats": {"min": median, "max": median, "mean": median, "median": median,
+                      "iqr": 0.0, "rounds": 3, "iterations": 1}}
+
+
+@pytest.fixture
+def breakdown_run(tmp_path):
+    """A GEMM rate of 100 GFLOP/s and a step of 2 ms taken apart into five phases."""
+    document = json.loads(RUN_A.read_text())
+    phase = {"kind": "phase", "dtype": "float64", "batch_size": 128, "sizes": [784, 512, 10]}
+    document["benchmarks"] = [
+        timed_case("test_gemm", 1e-3, kind="gemm", dtype="float64", m=100, k=1000, n=500,
+                   flops=100e6, threads=2, thread_setting="run"),
+        timed_case("test_gemm_one", 2e-3, kind="gemm", dtype="float64", m=100, k=1000, n=500,
+                   flops=100e6, threads=1, thread_setting="one"),
+        timed_case("p1", 1e-3, phase="big product", phase_kind="product", order=0, flops=80e6,
+                   **phase),
+        timed_case("p2", 0.2e-3, phase="activation", phase_kind="elementwise", order=1,
+                   flops=0, **phase),
+        timed_case("p3", 0.25e-3, phase="small product", phase_kind="product", order=2,
+                   flops=20e6, **phase),
+        timed_case("p4", 0.1e-3, phase="update", phase_kind="update", order=3, flops=0,
+                   **phase),
+        timed_case("p5", 2e-3, phase="whole step", phase_kind="step", order=4, flops=0,
+                   **phase),
+    ]
+    path = tmp_path / "breakdown.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_the_step_breakdown_splits_the_step_against_the_gemm_rate(breakdown_run):
+    cases = report.cases_frame(report.load_run(breakdown_run))
+    assert report.gemm_rates(cases) == {"float64": pytest.approx(100)}
+    assert report.gemm_rates(cases, threads=1) == {"float64": pytest.approx(50)}
+    parts = report.step_breakdown(cases, "float64")
+    assert parts["step"] == pytest.approx(2e-3) and parts["products"] == pytest.approx(1.25e-3)
+    split = parts["split"]
+    assert split["ideal"] == pytest.approx(1e-3)  # 100 MFLOP at 100 GFLOP/s
+    assert split["shortfall"] == pytest.approx(0.25e-3)  # the products ran at 80 GFLOP/s
+    assert split["elementwise"] == pytest.approx(0.2e-3)
+    assert split["update"] == pytest.approx(0.1e-3)
+    assert split["rest"] == pytest.approx(0.45e-3)  # 2 ms - 1.55 ms of phases
+    assert sum(split.values()) == pytest.approx(parts["step"])
+
+
+def test_report_md_shows_where_the_step_goes(breakdown_run, tmp_path):
+    out = tmp_path / "out"
+    assert main(["report", str(breakdown_run), "--out", str(out)]) == 0
+    text = (out / "REPORT.md").read_text()
+    assert "## Where the time of a training step goes" in text
+    assert "the step takes 2 ms (50% of the rate)" in text
+    assert "the step could reach 80%" in text
+    assert "| big product | 1 ms | 50% | 80 | 80% |" in text
+    assert (out / "charts" / "step_breakdown.png").stat().st_size > 0
+
+
+def test_compare_pairs_phases_and_gemm_settings_one_to_one(breakdown_run):
+    run = report.load_run(breakdown_run)
+    merged, summary = report.compare(run, run)
+    assert summary["shared"] == 7 and (merged["ratio"] == 1).all()
+    assert summary["moved_over_5pc"] == 0
