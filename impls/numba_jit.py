@@ -70,6 +70,9 @@ LOSS_CODES = {"mse": MSE, "binary_crossentropy": BINARY_CROSSENTROPY,
 # smaller); a larger batch is worked through in blocks, so memory stays bounded.
 MAX_ROWS = 256
 
+# The forward pass takes this many samples through each row of W together (see `forward`).
+SAMPLE_BLOCK = 4
+
 # NumbaParallel wakes a thread only for at least this many multiply-adds of a batch's work (a
 # few tens of microseconds); for less, starting and joining the thread costs more than it saves.
 MIN_WORK_PER_THREAD = 100_000
@@ -228,13 +231,19 @@ def forward(params, net, X, lo, hi, Z, A):
     for l in range(len(net.activations)):
         n_in, n_out = net.sizes[l], net.sizes[l + 1]
         W, b = layer_params(params, net, l)
-        for s in range(m):  # for each sample: z = b + sum over inputs i of a[i] * (row i of W)
-            for j in range(n_out):
-                Z[l + 1, s, j] = b[j]
+        # For each sample: z = b + sum over inputs i of a[i] * (row i of W), i in order. A few
+        # samples at a time share each row of W while it is in cache: W is read from memory
+        # once per block of samples instead of once per sample.
+        for first in range(0, m, SAMPLE_BLOCK):
+            last = min(first + SAMPLE_BLOCK, m)
+            for s in range(first, last):
+                for j in range(n_out):
+                    Z[l + 1, s, j] = b[j]
             for i in range(n_in):
-                a_i = A[l, s, i]
-                for j in range(n_out):  # every neuron: contiguous in W, so vectorised
-                    Z[l + 1, s, j] += a_i * W[i * n_out + j]
+                for s in range(first, last):
+                    a_i = A[l, s, i]
+                    for j in range(n_out):  # every neuron: contiguous in W, so vectorised
+                        Z[l + 1, s, j] += a_i * W[i * n_out + j]
         activate(net.activations[l], Z, A, l + 1, m, n_out, net.alpha)
 
 
