@@ -14,23 +14,31 @@ a verdict:
 Training claims are estimated before they run (a short probe, extrapolated); a run that would
 take longer than the time budget per (claim, implementation) is not started and says how long
 it would take. `--quick` uses a small budget, so only the cheap claims run in full.
+
+A Finding may also carry `data`, the numbers behind its text (A2: width, bytes and seconds per
+sample; B2: the looped and vectorised times), so that the report's charts (`write_charts`) are
+drawn from claims.json alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 import timeit
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 import impls
 from impls import networks
-from impls.errors import DataError, NNBenchError, UnknownNameError
+from impls.errors import BudgetError, DataError, NNBenchError, UnknownNameError
 from impls.spec import NetworkSpec, init_params
+
+from . import files
 
 REPRODUCED = "reproduced"
 WITHIN = "reproduced within tolerance"
@@ -55,6 +63,7 @@ class Finding:
     reason: str = ""
     value: float | None = None  # the headline number, for charts
     seconds: float | None = None  # how long the measurement took
+    data: dict | None = None  # the numbers behind `measured`, for charts (plain JSON values)
 
 
 @dataclass
@@ -177,31 +186,68 @@ def check_a1_best(ctx):
     return per_implementation(ctx, measure)
 
 
+A2_WIDTHS = [16, 32, 64, 128, 256]  # hidden widths of MNIST 784-w-10; quick: the first only
+
+
+def seconds_per_sample(gradients, X, Y, repeats: int = 5, enough: float = 2.0):
+    """(best seconds per sample over up to `repeats` calls of `gradients(X, Y)`, its result).
+
+    The best call, not the mean: on a busy machine a call is only ever slowed down. It stops
+    early once the calls have taken `enough` seconds in all.
+    """
+    best, spent = math.inf, 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = gradients(X, Y)
+        elapsed = time.perf_counter() - started
+        best, spent = min(best, elapsed), spent + elapsed
+        if spent > enough:
+            break
+    return best / len(X), result
+
+
+def largest_relative_difference(params_a, params_b) -> float:
+    return max(float(np.max(np.abs(a - b))) / max(float(np.max(np.abs(b))), 1e-300)
+               for pair_a, pair_b in zip(params_a, params_b) for a, b in zip(pair_a, pair_b))
+
+
 def check_a2(ctx):
+    """Long form against short form at growing hidden widths: the same gradient, and what the
+    long form costs in memory and time per sample. Each finding's `data` holds the numbers
+    that `chart_a2` draws."""
     if "jacobian" not in ctx.impls:
         return [Finding("", NOT_RUN, "jacobian", "the jacobian implementation is not selected")]
     from impls import jacobian
 
     findings = []
-    widths = [16] if ctx.quick else [16, 32, 64]
     data = networks.get("mnist").load_data(limit=8)
-    for width in widths:
+    budget, _ = jacobian.resolve_budget()  # what the implementation will enforce
+    for width in A2_WIDTHS[:1] if ctx.quick else A2_WIDTHS:
         preset = networks.get("mnist").with_hidden(width)
-        impl = impls.create("jacobian", preset.spec, preset.initial_params())
-        started = time.perf_counter()
-        _, long_grads = impl.loss_and_grads(data.X_train, data.Y_train)
-        long_seconds = (time.perf_counter() - started) / len(data.X_train)
-        started = time.perf_counter()
-        _, short_grads = impl.short_form_grads(data.X_train, data.Y_train)
-        short_seconds = (time.perf_counter() - started) / len(data.X_train)
-        worst = max(np.max(np.abs(l_ - s_)) / max(np.max(np.abs(s_)), 1e-300)
-                    for pair_l, pair_s in zip(long_grads, short_grads)
-                    for l_, s_ in zip(pair_l, pair_s))
-        verdict = REPRODUCED if worst < 1e-10 else DIFFERS
+        numbers = {"width": width, "dtype": "float64", "budget_bytes": budget,
+                   "long_form_bytes": jacobian.long_form_bytes(preset.spec, "float64")}
+        try:
+            impl = impls.create("jacobian", preset.spec, preset.initial_params())
+        except BudgetError as exc:  # over the memory budget: reported, not run
+            findings.append(Finding(
+                f"784-{width}-10: the long form would need "
+                f"{numbers['long_form_bytes'] / 1e6:.3g} MB for one sample", NOT_RUN,
+                "jacobian", str(exc), data=numbers))
+            continue
+        long_seconds, (_, long_grads) = seconds_per_sample(impl.loss_and_grads,
+                                                           data.X_train, data.Y_train)
+        short_seconds, (_, short_grads) = seconds_per_sample(impl.short_form_grads,
+                                                             data.X_train, data.Y_train)
+        worst = largest_relative_difference(long_grads, short_grads)
+        numbers.update(long_seconds_per_sample=long_seconds,
+                       short_seconds_per_sample=short_seconds)
+        slower = long_seconds / short_seconds
         findings.append(Finding(
             f"784-{width}-10: long form = short form to {worst:.1e}; {long_seconds * 1e3:.2f} ms "
-            f"vs {short_seconds * 1e3:.3f} ms per sample ({long_seconds / short_seconds:.0f}x)",
-            verdict, "jacobian", value=long_seconds / short_seconds))
+            f"vs {short_seconds * 1e3:.3f} ms per sample ({ratio_text(slower)}), "
+            f"{numbers['long_form_bytes'] / 1e6:.3g} MB for one sample",
+            REPRODUCED if worst < 1e-10 else DIFFERS, "jacobian", value=slower, data=numbers))
+    # The seed's own network, which is not run: what it would need, against the default budget.
     full = networks.get("mnist").spec
     needed = jacobian.long_form_bytes(full, "float64")
     budget = jacobian.DEFAULT_BUDGET
@@ -210,7 +256,8 @@ def check_a2(ctx):
         f"784-512-10: the long form needs {needed / 1e9:.2f} GB for one sample; refused at the "
         f"{budget / 2**30:.0f} GiB budget", verdict, "jacobian",
         reason="the memory problem the write-up ran into, refused before it happens",
-        value=needed))
+        value=needed, data={"width": full.sizes[1], "dtype": "float64", "budget_bytes": budget,
+                            "long_form_bytes": needed, "seed": True}))
     return findings
 
 
@@ -380,6 +427,11 @@ B2_NETWORKS = [  # (label, sizes, published looped us, published vectorised us)
 ]
 
 
+def ratio_text(ratio: float) -> str:
+    """1.5x, 15x, 488x: one decimal below 10, none above."""
+    return f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
+
+
 def time_forward(impl, X) -> float:
     """Microseconds for one forward pass of one sample (best of 5 timeit repeats)."""
     runs = timeit.Timer(lambda: impl._forward(X))
@@ -400,10 +452,10 @@ def check_b2(ctx):
         vectorised = time_forward(impls.create("numpy", spec, params), X)
         ratio = looped / vectorised
         published = (f"published {looped_us:g} us looped" +
-                     (f", {vectorised_us:g} us vectorised, {looped_us / vectorised_us:.0f}x"
+                     (f", {vectorised_us:g} us vectorised, {ratio_text(looped_us / vectorised_us)}"
                       if vectorised_us else ""))
         measured = (f"{label}: looped {looped:.1f} us, vectorised {vectorised:.1f} us, "
-                    f"{ratio:.1f}x ({published})")
+                    f"{ratio_text(ratio)} ({published})")
         if vectorised_us is None:
             verdict, reason = DIFFERS, "an absolute time on another machine; nothing to compare"
         elif 0.5 <= ratio / (looped_us / vectorised_us) <= 2:
@@ -411,7 +463,12 @@ def check_b2(ctx):
         else:
             verdict, reason = DIFFERS, ("the ratio depends on the machine and on how the loop "
                                         "is written (ours: sum(map(mul, ...)) per neuron)")
-        findings.append(Finding(measured, verdict, "python vs numpy", reason, value=ratio))
+        numbers = {"network": label, "looped_us": looped, "vectorised_us": vectorised,
+                   "ratio": ratio, "published_looped_us": looped_us,
+                   "published_vectorised_us": vectorised_us,
+                   "published_ratio": looped_us / vectorised_us if vectorised_us else None}
+        findings.append(Finding(measured, verdict, "python vs numpy", reason, value=ratio,
+                                data=numbers))
     return findings
 
 
@@ -569,21 +626,11 @@ def format_table(rows: list[dict]) -> str:
 
 def write_json(rows: list[dict], path) -> None:
     """Write the findings to `path` through a temporary file, so a crash leaves no half file."""
-    import json
-    import os
-    from pathlib import Path
-
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(rows, indent=1))
-    os.replace(temporary, path)
+    files.write_json(Path(path), rows)
 
 
 def read_json(path) -> list[dict]:
     """Findings written by `write_json`, or a clear error if the file is not such a list."""
-    import json
-    from pathlib import Path
-
     path = Path(path)
     try:
         rows = json.loads(path.read_text())
@@ -595,11 +642,9 @@ def read_json(path) -> list[dict]:
     return rows
 
 
-ACCURACY_CLAIMS = {"A1": (0.92, 0.95), "B3": (0.86, 0.86), "A1+": (0.98, 0.98)}
-
-
-def markdown_section(rows: list[dict], chart: str | None) -> list[str]:
-    """REPORT.md's claims section: one table row per finding, and the chart if there is one."""
+def markdown_section(rows: list[dict], charts: list[tuple[str, str]] = ()) -> list[str]:
+    """REPORT.md's claims section: one table row per finding, then the charts that
+    `write_charts` drew, as (caption, file name) pairs, embedded from `charts/`."""
     lines = ["## The seed write-ups' claims, re-measured", "",
              "Each figure the seed write-ups published (`nnbench claims`; ids as in SEEDS.md), "
              "beside what this machine measured and a verdict.", "",
@@ -617,18 +662,51 @@ def markdown_section(rows: list[dict], chart: str | None) -> list[str]:
     for row in rows:
         counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
     lines += ["", "Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", ""]
-    if chart:
-        lines += [f"![claimed and measured accuracy]({chart})", ""]
+    for caption, name in charts:
+        lines += [f"![{caption}](charts/{name})", "", f"*{caption}*", ""]
     return lines
 
 
-def chart_accuracy(rows: list[dict], path) -> bool:
-    """Test accuracy per implementation for A1, B3 and A1+, against the published figure."""
+# ---- charts: each draws from the rows alone (a claims.json), or returns False ----
+
+
+def write_charts(rows: list[dict], directory) -> list[tuple[str, str]]:
+    """Every chart the rows allow, as PNG files in `directory`: [(caption, file name)].
+
+    A chart needs its claim's rows with numbers: `value` for the accuracy claims, `data` for
+    A2 and B2 (claims files written before `data` existed draw the accuracy chart only).
+    """
+    directory = Path(directory)
+    drawn = []
+    for name, draw, caption in CHARTS:
+        if draw(rows, directory / name):
+            drawn.append((caption, name))
+    return drawn
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend: files only, never a window."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save(figure, path) -> None:
+    """Save `figure` as a PNG through a temporary file (see bench/files.py), and close it."""
+    with files.replacing(Path(path)) as temporary:
+        figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
+    pyplot().close(figure)
+
+
+ACCURACY_CLAIMS = {"A1": (0.92, 0.95), "B3": (0.86, 0.86), "A1+": (0.98, 0.98)}
+
+
+def chart_accuracy(rows: list[dict], path) -> bool:
+    """Test accuracy per implementation for A1, B3 and A1+, against the published figure."""
+    plt = pyplot()
     measured = [r for r in rows if r["id"] in ACCURACY_CLAIMS and r["value"] is not None]
     if not measured:
         return False
@@ -651,6 +729,130 @@ def chart_accuracy(rows: list[dict], path) -> bool:
         axis.tick_params(axis="x", rotation=45)
         axis.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save(figure, path)
     return True
+
+
+def with_data(rows: list[dict], claim_id: str) -> list[dict]:
+    """The claim's rows that carry numbers (`data`), in their order."""
+    return [row for row in rows if row["id"] == claim_id and row.get("data")]
+
+
+def chart_a2(rows: list[dict], path) -> bool:
+    """A2 on two log-log panels against the hidden width: the memory the long form needs for
+    one sample (the widths run, any refused, the seed's 784-512-10, the budget), and the time
+    per sample of the long and the short form."""
+    points = sorted(with_data(rows, "A2"), key=lambda row: row["data"]["width"])
+    if not points:
+        return False
+    from matplotlib.ticker import EngFormatter, LogLocator, NullFormatter, ScalarFormatter
+
+    plt = pyplot()
+    figure, (memory, timing) = plt.subplots(1, 2, figsize=(11, 4.4), sharex=True)
+
+    # Left: bytes for one sample. Ran, refused by the budget, and the seed's network.
+    every = [p["data"] for p in points]
+    ran = [d for d in every if d.get("long_seconds_per_sample") is not None]
+    seed = [d for d in every if d.get("seed")]
+    refused = [d for d, p in zip(every, points) if p["verdict"] == NOT_RUN and not d.get("seed")]
+    memory.plot([d["width"] for d in every], [d["long_form_bytes"] for d in every],
+                color="grey", linestyle="--", linewidth=1, zorder=1,
+                label="grows as w\u00b2 (dz/dW holds w \u00d7 784w numbers)")
+    memory.plot([d["width"] for d in ran], [d["long_form_bytes"] for d in ran], "o",
+                color="#4c72b0", label="widths run here")
+    if refused:
+        memory.plot([d["width"] for d in refused], [d["long_form_bytes"] for d in refused],
+                    "x", color="#c44e52", markersize=9, mew=2, label="refused by the budget")
+    for d in seed:
+        memory.plot(d["width"], d["long_form_bytes"], "*", color="#c44e52", markersize=14,
+                    label="the seed's 784-512-10 (not run)")
+        memory.annotate(f"would need {d['long_form_bytes'] / 1e9:.2f} GB",
+                        (d["width"], d["long_form_bytes"]), textcoords="offset points",
+                        xytext=(-12, 0), ha="right", va="center", fontsize=8, color="#c44e52")
+    for budget in sorted({d["budget_bytes"] for d in every}):
+        size = f"{budget / 2**30:g} GiB" if budget % 2**30 == 0 else f"{budget / 1e6:.3g} MB"
+        memory.axhline(budget, color="#c44e52", linestyle=":", label=f"memory budget ({size})")
+    memory.set_yscale("log")
+    memory.yaxis.set_major_formatter(EngFormatter(unit="B"))
+    memory.set_ylabel("bytes the long form holds for one sample")
+    memory.set_title("Memory: one sample's explicit Jacobians", fontsize=10)
+
+    # Right: seconds per sample, long form against short form, the ratio at each width.
+    widths = [d["width"] for d in ran]
+    long_s = [d["long_seconds_per_sample"] for d in ran]
+    short_s = [d["short_seconds_per_sample"] for d in ran]
+    timing.plot(widths, long_s, "o-", color="#c44e52", label="long form (Jacobian products)")
+    timing.plot(widths, short_s, "s-", color="#4c72b0", label="short form (delta rule)")
+    for width, slow, fast in zip(widths, long_s, short_s):
+        timing.annotate(ratio_text(slow / fast), (width, slow), textcoords="offset points",
+                        xytext=(0, 7), ha="center", fontsize=8)
+    timing.set_yscale("log")
+    timing.yaxis.set_major_formatter(EngFormatter(unit="s"))
+    timing.set_ylabel("time per sample (gradient of one sample)")
+    timing.set_title("Time: long against short form (ratio above each point)", fontsize=10)
+
+    memory.legend(fontsize=8, loc="lower right")
+    timing.legend(fontsize=8, loc="lower right")
+    for axis in (memory, timing):
+        axis.set_xscale("log", base=2)
+        axis.xaxis.set_major_locator(LogLocator(base=2))
+        axis.xaxis.set_major_formatter(ScalarFormatter())
+        axis.set_xlabel("hidden width w (MNIST 784-w-10, float64)")
+        axis.yaxis.set_minor_formatter(NullFormatter())
+        axis.grid(which="major", alpha=0.3)
+    if ran:
+        timing.set_ylim(top=max(long_s) * 2)  # room for the ratio above the highest point
+        if max(long_s) / min(short_s) < 10:  # under a decade: label the minor ticks too
+            timing.yaxis.set_minor_formatter(EngFormatter(unit="s"))
+    else:
+        timing.text(0.5, 0.5, "no width ran here", transform=timing.transAxes, ha="center")
+    figure.suptitle("A2: long-form backpropagation against hidden width", fontsize=11)
+    figure.tight_layout()
+    save(figure, path)
+    return True
+
+
+def chart_b2(rows: list[dict], path) -> bool:
+    """B2 per network: looped time / vectorised time, measured here beside the published one,
+    log scale, the ratio written on each bar."""
+    points = [row["data"] for row in with_data(rows, "B2")]
+    if not points:
+        return False
+    plt = pyplot()
+    figure, axis = plt.subplots(figsize=(8, 4.4))
+    positions = np.arange(len(points))
+    bar_width = 0.38
+    bars = [(-bar_width / 2, "measured here", "#4c72b0", [d["ratio"] for d in points]),
+            (bar_width / 2, "published", "#dd8452",
+             [d.get("published_ratio") for d in points])]
+    for offset, label, color, ratios in bars:
+        shown = [(x + offset, r) for x, r in zip(positions, ratios) if r is not None]
+        drawn = axis.bar([x for x, _ in shown], [r for _, r in shown], bar_width, color=color,
+                         label=label)
+        axis.bar_label(drawn, labels=[ratio_text(r) for _, r in shown], fontsize=8, padding=2)
+    axis.axhline(1, color="black", linewidth=0.8, linestyle=":",
+                 label="same speed (above: vectorised is faster)")
+    axis.set_yscale("log")
+    top = max(r for _, _, _, ratios in bars for r in ratios if r is not None)
+    axis.set_ylim(top=top * 3)  # room for the labels
+    axis.set_xticks(positions, [d["network"] + ("" if d.get("published_ratio") else
+                                                "\n(no published vectorised time)")
+                                for d in points])
+    axis.set_xlabel("network (sigmoid layers, one sample)")
+    axis.set_ylabel("looped time / vectorised time (log)")
+    axis.set_title("B2: looped time / vectorised time of one forward pass (a pure Python loop "
+                   "against NumPy)", fontsize=10)
+    axis.grid(axis="y", which="major", alpha=0.3)
+    axis.legend(fontsize=8, loc="upper left")
+    save(figure, path)
+    return True
+
+
+# (file name, drawing function, caption) of every claims chart, in the report's order.
+CHARTS = [
+    ("claims_accuracy.png", chart_accuracy, "A1, B3, A1+: claimed and measured test accuracy"),
+    ("claims_a2_jacobian.png", chart_a2, "A2: the long form's memory and time per sample "
+     "against hidden width"),
+    ("claims_b2_vectorised.png", chart_b2, "B2: looped / vectorised forward pass, measured and "
+     "published"),
+]

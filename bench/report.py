@@ -680,7 +680,7 @@ def chart_breakdown(breakdowns: dict[str, dict], path: Path) -> Path | None:
         return None
     figure, axis = plt.subplots(figsize=(9, 1.0 + 0.7 * len(breakdowns)))
     colours = ["#4c72b0", "#8fa9d6", "#dd8452", "#c44e52", "#999999"]
-    for y, (dtype, parts) in enumerate(breakdowns.items()):
+    for y, parts in enumerate(breakdowns.values()):
         left = 0.0
         for (key, label), colour in zip(STEP_PARTS.items(), colours):
             width = max(parts["split"][key], 0.0)
@@ -1060,11 +1060,9 @@ def write_report(run: Run, out: Path) -> Report:
         from bench import claims
 
         rows = claims.read_json(claims_file)
-        accuracy_chart = charts / "claims_accuracy.png"
-        drawn = claims.chart_accuracy(rows, accuracy_chart)
-        if drawn:
-            files.append(accuracy_chart)
-        lines += claims.markdown_section(rows, f"charts/{accuracy_chart.name}" if drawn else None)
+        drawn = claims.write_charts(rows, charts)  # [(caption, file name in charts/)]
+        files += [charts / name for _, name in drawn]
+        lines += claims.markdown_section(rows, drawn)
 
     failures = failures_frame(run)
     if not failures.empty:

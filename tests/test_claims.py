@@ -64,3 +64,110 @@ def test_too_slow_runs_are_not_started():
     rows = claims.run_claims(ctx, ["D1"])
     assert rows[0]["verdict"] == claims.NOT_RUN
     assert "over the budget of 0.001 s" in rows[0]["reason"]
+
+
+# ---- the claims charts, from a fixed claims file (no measurement) ----
+
+CHARTS_FIXTURE = Path(__file__).parent / "data" / "claims_charts.json"  # A1, A2, B2, B1 rows
+ALL_CHARTS = ["claims_accuracy.png", "claims_a2_jacobian.png", "claims_b2_vectorised.png"]
+
+
+def is_png(path: Path) -> bool:
+    return path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def without_data(rows):
+    """The rows as claims files were written before findings carried `data`."""
+    return [{key: value for key, value in row.items() if key != "data"} for row in rows]
+
+
+def test_a_claims_file_with_numbers_draws_every_chart_and_the_markdown_embeds_them(tmp_path):
+    rows = claims.read_json(CHARTS_FIXTURE)
+    drawn = claims.write_charts(rows, tmp_path / "charts")
+    assert [name for _, name in drawn] == ALL_CHARTS
+    assert all(is_png(tmp_path / "charts" / name) for name in ALL_CHARTS)
+    markdown = "\n".join(claims.markdown_section(rows, drawn))
+    for caption, name in drawn:
+        assert f"![{caption}](charts/{name})" in markdown
+    assert "| A2 |" in markdown and "| B2 |" in markdown
+
+
+def test_the_numbers_behind_a2_and_b2_survive_write_and_read(tmp_path):
+    rows = claims.read_json(CHARTS_FIXTURE)
+    claims.write_json(rows, tmp_path / "claims.json")
+    again = claims.read_json(tmp_path / "claims.json")
+    assert again == rows
+    a2 = [row["data"] for row in again if row["id"] == "A2"]
+    assert [d["width"] for d in a2] == [16, 32, 64, 128, 256, 512]
+    from impls import jacobian, networks
+
+    seed = a2[-1]
+    assert seed["seed"] and seed["long_form_bytes"] == jacobian.long_form_bytes(
+        networks.get("mnist").spec, "float64")  # the 1.65 GB the seed could not run
+    assert seed["long_form_bytes"] > seed["budget_bytes"] == jacobian.DEFAULT_BUDGET
+    b2 = {row["data"]["network"]: row["data"]["published_ratio"]
+          for row in again if row["id"] == "B2"}
+    assert b2 == {label: looped / vectorised if vectorised else None
+                  for label, _, looped, vectorised in claims.B2_NETWORKS}
+    assert b2["4-layer 3-3-3-1"] == pytest.approx(70 / 46)
+    assert b2["100-100-50-10"] == pytest.approx(41_000 / 84)  # ~488, "500 fold"
+
+
+def test_an_old_claims_file_without_data_still_reads_and_draws_the_accuracy_chart(tmp_path):
+    old = tmp_path / "claims.json"
+    old.write_text(json.dumps(without_data(claims.read_json(CHARTS_FIXTURE))))
+    rows = claims.read_json(old)
+    drawn = claims.write_charts(rows, tmp_path / "charts")
+    assert [name for _, name in drawn] == ["claims_accuracy.png"]
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["claims_accuracy.png"]
+    markdown = "\n".join(claims.markdown_section(rows, drawn))
+    assert "| A2 |" in markdown and markdown.count("![") == 1
+
+
+def test_a_claims_file_with_nothing_to_chart_draws_nothing(tmp_path):
+    rows = [row for row in claims.read_json(CHARTS_FIXTURE) if row["id"] == "B1"]
+    rows += [{**row, "data": None} for row in claims.read_json(CHARTS_FIXTURE)
+             if row["id"] in ("A2", "B2")]
+    assert claims.write_charts(rows, tmp_path / "charts") == []
+    assert not (tmp_path / "charts").exists()
+    assert "![" not in "\n".join(claims.markdown_section(rows, []))
+
+
+def test_a_width_over_the_memory_budget_is_reported_with_its_numbers(monkeypatch, tmp_path):
+    monkeypatch.setenv("NNBENCH_JACOBIAN_BUDGET", "1MB")  # 784-16-10 needs 1.8 MB: refused
+    rows = claims.run_claims(claims.Context(["jacobian"], quick=True), ["A2"])
+    refused, seed = rows
+    assert refused["verdict"] == claims.NOT_RUN and "NNBENCH_JACOBIAN_BUDGET" in refused["reason"]
+    assert refused["data"]["width"] == 16 and refused["data"]["budget_bytes"] == 10**6
+    assert refused["data"]["long_form_bytes"] > 10**6
+    assert "long_seconds_per_sample" not in refused["data"]
+    assert seed["verdict"] == claims.REPRODUCED and seed["data"]["seed"]
+    drawn = claims.write_charts(rows, tmp_path)  # nothing ran: the memory panel still says why
+    assert [name for _, name in drawn] == ["claims_a2_jacobian.png"]
+
+
+def test_the_report_embeds_the_claims_charts_and_drops_stale_ones(tmp_path):
+    from bench import report
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    raw = Path(__file__).parent / "data" / "bench_run_a.json"
+    (run_dir / "main.json").write_text(raw.read_text())
+    step = {"name": "main", "json": "main.json", "status": "ok"}
+    (run_dir / "manifest.json").write_text(json.dumps(
+        {"nnbench_run": 1, "run_id": "fixture", "steps": [step]}))
+    (run_dir / "claims.json").write_text(CHARTS_FIXTURE.read_text())
+    out = tmp_path / "out"
+    written = report.write_report(report.load_run(run_dir), out)
+    text = (out / "REPORT.md").read_text()
+    for name in ALL_CHARTS:
+        assert f"](charts/{name})" in text and is_png(out / "charts" / name)
+        assert out / "charts" / name in written.files
+
+    # The same run with an old claims file: the A2 and B2 charts of the last report go.
+    (run_dir / "claims.json").write_text(json.dumps(without_data(
+        claims.read_json(CHARTS_FIXTURE))))
+    report.write_report(report.load_run(run_dir), out)
+    assert is_png(out / "charts" / "claims_accuracy.png")
+    assert not (out / "charts" / "claims_a2_jacobian.png").exists()
+    assert not (out / "charts" / "claims_b2_vectorised.png").exists()
