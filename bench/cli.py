@@ -8,6 +8,9 @@
 
 Every error nnbench raises on purpose (bad input, missing data, an unavailable implementation)
 ends the command with one readable line on stderr and exit status 2, never a traceback.
+SIGINT (Ctrl-C) and SIGTERM end it with one line too, and the shell's exit status for the
+signal: 130 and 143 (`nnbench run` first stops its child processes and keeps what finished;
+bench/runner.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import impls
 from impls import networks
 from impls.base import check_training_settings
 from impls.errors import NNBenchError
+
+from .child import interrupt_signals
 
 EXIT_USAGE = 2
 
@@ -188,6 +193,10 @@ def add_run(commands):
                         help="write everything under DIR (default: results)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
                         help="time allowed per implementation (default: 480, quick: 60)")
+    parser.add_argument("--max-case-seconds", type=float, metavar="S",
+                        help="skip a benchmark case whose timed rounds are estimated (from "
+                             "its first round) to take longer than S seconds; the report "
+                             "lists it with its estimate (default: no limit)")
     parser.add_argument("--claims-budget", type=float, metavar="SECONDS",
                         help="seconds per claim and implementation for the claims table "
                              "(default 3: the cheap claims; --quick: 0, no claims)")
@@ -202,15 +211,16 @@ def run_run(args) -> int:
     for flag, value in (("--impl", args.impl), ("--network", args.network),
                         ("--dtype", args.dtype)):
         command += [flag, *value] if value else []
-    for flag, value in (("--threads", args.threads), ("--timeout", args.timeout)):
-        command += [flag, str(value)] if value is not None else []
+    for flag, value in (("--threads", args.threads), ("--timeout", args.timeout),
+                        ("--max-case-seconds", args.max_case_seconds)):
+        command += [flag, f"{value:g}"] if value is not None else []
     command += ["--quick"] if args.quick else []
     command += ["--out", args.out] if args.out != "results" else []
     options = runner.RunOptions(
         variants=split_names(args.impl), networks=split_names(args.network),
         dtypes=split_names(args.dtype), threads=args.threads, quick=args.quick,
-        out=Path(args.out), timeout_s=args.timeout, progress=not args.no_progress,
-        command=" ".join(command))
+        out=Path(args.out), timeout_s=args.timeout, max_case_s=args.max_case_seconds,
+        progress=not args.no_progress, command=" ".join(command))
     run_dir = runner.run(options)
     claims_budget = args.claims_budget if args.claims_budget is not None else (
         0.0 if args.quick else 3.0)
@@ -307,13 +317,14 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with interrupt_signals():  # SIGTERM too ends in the `except` below, not on the spot
+            return args.run(args)
     except NNBenchError as exc:
         print(f"nnbench {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"nnbench {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or child.Interrupted for SIGINT or SIGTERM
+        print(f"nnbench {args.command}: {exc or 'interrupted'}", file=sys.stderr)
+        return getattr(exc, "exit_status", 130)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ by option or by the environment variable the runner sets:
     --nnbench-network NAME,...   NNBENCH_NETWORKS   xor, mnist, digits (all)
     --nnbench-dtype NAME,...     NNBENCH_DTYPES     float64, float32 (all)
     --nnbench-mode MODE          NNBENCH_MODE       default or quick
+    --nnbench-max-case-seconds S NNBENCH_MAX_CASE_SECONDS  skip a case estimated to take
+                                                    longer than S seconds (no limit)
                                  NNBENCH_PROGRESS_FILE  where the current case is written
 
 Fixtures that the cases ask for by name are parametrised here: `variant` with `dtype` (each
@@ -19,7 +21,8 @@ dtype the variant's implementation has), `network`, and the axes `width`, `batch
 needs MNIST when MNIST is not selected.
 
 The JSON pytest-benchmark writes gets an `nnbench` section: the mode and selection, what could
-not run here and why, the failed cases with their reasons, `records` (results that are not
+not run here and why, the failed cases with their reasons, the cases skipped for the case
+limit (`skipped`: each with its estimate and the limit), `records` (results that are not
 timings: memory probes, sweep points refused by a memory budget) and the process's own peak
 memory. When no case was timed at all, this file writes that JSON itself, so a variant whose
 every case failed still leaves the reasons behind.
@@ -27,6 +30,7 @@ every case failed still leaves the reasons behind.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import importlib.util
@@ -44,11 +48,14 @@ from impls.errors import NNBenchError
 
 from . import machine
 from .child import peak_rss_self
+from .measure import TooLong
 from .workloads import (
     DTYPES,
+    MAX_CASE_ENV,
     Mode,
     Variant,
     check_dtypes,
+    check_max_case_seconds,
     check_networks,
     get_mode,
     select_variants,
@@ -66,6 +73,7 @@ class Selection:
     unavailable: dict[str, str] = field(default_factory=dict)  # variant or network -> why
     records: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # over the mode's max_case_s
     available: list[Variant] | None = None  # None until `variants` has checked
 
     @property
@@ -92,6 +100,8 @@ def pytest_addoption(parser):
     group.addoption("--nnbench-network", help="networks, comma-separated")
     group.addoption("--nnbench-dtype", help="dtypes, comma-separated")
     group.addoption("--nnbench-mode", help="default or quick")
+    group.addoption("--nnbench-max-case-seconds", metavar="S",
+                    help="skip a case whose timed rounds are estimated to take longer")
 
 
 def _listed(config, option: str, variable: str) -> list[str] | None:
@@ -103,6 +113,8 @@ def pytest_configure(config):
     try:
         mode = get_mode(config.getoption("nnbench_mode") or os.environ.get("NNBENCH_MODE")
                         or "default")
+        mode = dataclasses.replace(mode, max_case_s=check_max_case_seconds(
+            config.getoption("nnbench_max_case_seconds") or os.environ.get(MAX_CASE_ENV)))
         selection = Selection(
             mode, select_variants(_listed(config, "nnbench_variant", "NNBENCH_VARIANTS")),
             check_networks(_listed(config, "nnbench_network", "NNBENCH_NETWORKS")),
@@ -238,18 +250,28 @@ def pytest_runtest_logstart(nodeid, location):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    selection = item.config.stash[SELECTION]
+    if report.skipped and call.excinfo is not None and isinstance(call.excinfo.value, TooLong):
+        skip = call.excinfo.value
+        selection.skipped.append({**case_fields(item), "reason": skip.msg,
+                                  "estimate_s": skip.estimate_s, "limit_s": skip.limit_s})
     if not report.failed:
         return
     crash = getattr(report.longrepr, "reprcrash", None)
     reason = crash.message if crash is not None else str(report.longrepr).strip()
+    selection.failures.append({
+        **case_fields(item), "when": report.when,
+        "reason": reason.strip().splitlines()[0] if reason.strip() else "failed",
+    })
+
+
+def case_fields(item) -> dict:
+    """A case's node id, test function and parameters (variant, network, dtype, width, ...)."""
     params = getattr(item, "callspec", None)
     params = {key: getattr(value, "name", value)
               for key, value in (params.params.items() if params else [])}
-    item.config.stash[SELECTION].failures.append({
-        "nodeid": item.nodeid, "test": item.originalname, "when": report.when,
-        "reason": reason.strip().splitlines()[0] if reason.strip() else "failed",
-        **{key: value for key, value in params.items() if isinstance(value, (str, int))},
-    })
+    return {"nodeid": item.nodeid, "test": item.originalname,
+            **{key: value for key, value in params.items() if isinstance(value, (str, int))}}
 
 
 def nnbench_section(config) -> dict:
@@ -263,6 +285,7 @@ def nnbench_section(config) -> dict:
         "dtypes": selection.dtypes,
         "unavailable": selection.unavailable,
         "failures": selection.failures,
+        "skipped": selection.skipped,
         "records": selection.records,
         "peak_rss_self_bytes": peak_rss_self(),
     }

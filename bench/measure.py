@@ -19,6 +19,17 @@ Every timed case follows the same steps, whichever operation it times:
    and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.case_s`,
    between `min_rounds` and `max_rounds`.
 
+With a limit on one case (`Mode.max_case_s`, `nnbench run --max-case-seconds S`), the
+time its timed rounds will take is estimated before they start, from the first round
+measured: the warm-up round, or for the sampled paradigms the one-sample probe times the
+subset. `expected_case_s` extrapolates it the way steps 2 and 4 will: a short round
+lengthened to `Mode.round_s`, times `rounds_for` rounds. A case over the limit is skipped
+(`TooLong`, a pytest skip that bench/conftest.py lists in the JSON with its estimate); by
+then it has spent about one round (sizing, verifying, the warm-up), against the two or more
+rounds it would have timed. Cases that run record their estimate too (`estimate_s`), to be
+checked against what they took. The GEMM step, cold start, memory probes and loss curves
+are not limited: their work is fixed by the mode.
+
 `extra_info` gets everything the report needs to turn the round's median into a time per
 sample, samples per second and GFLOP/s (see `base_info` and the two `run_*` functions).
 """
@@ -31,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
 import impls
 from impls.errors import BudgetError
@@ -210,6 +222,35 @@ def rounds_for(round_s: float, mode: Mode) -> int:
     return max(mode.min_rounds, min(mode.max_rounds, math.ceil(mode.case_s / round_s)))
 
 
+# ---- the limit on one case (--max-case-seconds) ----
+
+
+class TooLong(pytest.skip.Exception):
+    """A case skipped because its timed rounds would take longer than `Mode.max_case_s`."""
+
+    def __init__(self, estimate_s: float, limit_s: float):
+        super().__init__(f"skipped: estimated ~{estimate_s:.2g} s, over --max-case-seconds "
+                         f"{limit_s:g}")
+        self.estimate_s, self.limit_s = estimate_s, limit_s
+
+
+def expected_case_s(first_s: float, most: int, mode: Mode) -> float:
+    """Seconds the timed rounds of a case will take, from `first_s`, the time of one round as
+    first measured: a round shorter than `mode.round_s` will be lengthened towards it by up
+    to `most` repeats (epochs or calls, as `repeats_for` does), and there will be
+    `rounds_for` rounds of it."""
+    round_s = max(first_s, min(mode.round_s, first_s * most))
+    return rounds_for(round_s, mode) * round_s
+
+
+def within_case_limit(first_s: float, most: int, mode: Mode) -> float:
+    """The case's estimate (`expected_case_s`); raises TooLong if it is over the limit."""
+    estimate = expected_case_s(first_s, most, mode)
+    if mode.max_case_s is not None and estimate > mode.max_case_s:
+        raise TooLong(estimate, mode.max_case_s)
+    return estimate
+
+
 # ---- 4. the two timed operations ----
 
 
@@ -246,6 +287,7 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
     # sampled paradigms compile nothing; their estimate stands in for it.
     warm_up_s = None if sampled else seconds(lambda: fit(n))
     round_s = per_sample * n if sampled else warm_up_s
+    estimate_s = within_case_limit(round_s, max_epochs, mode)
     epochs = 1
     if max_epochs > 1 and round_s < mode.round_s:
         epochs = repeats_for(lambda k: fit(n, k), max_epochs, mode.round_s)
@@ -255,9 +297,12 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         samples=n, full_samples=full, sampled=n < full, batch_size=min(batch, n),
         epochs=epochs, max_epochs=max_epochs,
         flops=built.spec.flops_per_sample()["train"] * n * epochs,
-        warm_up_s=warm_up_s, **verdict.info(), **info)
+        warm_up_s=warm_up_s, estimate_s=estimate_s, **verdict.info(), **info)
     benchmark.group = f"{network} {kind} {dtype}"
     benchmark.pedantic(fit, args=(n, epochs), rounds=rounds_for(round_s, mode))
+
+
+MAX_CALLS = 1_000_000  # predict calls in one round, at most
 
 
 def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, built: Built,
@@ -274,16 +319,17 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
     n, per_sample = subset_size(predict, full, 1, mode.subset_s) if sampled else (full, 0.0)
     verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
     call_s = per_sample * n if sampled else seconds(lambda: predict(n))
+    estimate_s = within_case_limit(call_s, MAX_CALLS, mode)
     iterations = 1
     if call_s < mode.round_s:
-        iterations = repeats_for(lambda k: [predict(n) for _ in range(k)], 1_000_000,
+        iterations = repeats_for(lambda k: [predict(n) for _ in range(k)], MAX_CALLS,
                                  mode.round_s)
         call_s = seconds(lambda: [predict(n) for _ in range(iterations)]) / iterations
     benchmark.extra_info.update(
         base_info(variant, network, dtype, built, impl), kind="predict", op="predict",
         samples=n, full_samples=full, sampled=n < full, batch_size=n, epochs=1,
         iterations=iterations, flops=built.spec.flops_per_sample()["predict"] * n,
-        **verdict.info(), **info)
+        estimate_s=estimate_s, **verdict.info(), **info)
     benchmark.group = f"{network} predict {dtype}"
     benchmark.pedantic(predict, args=(n,), rounds=rounds_for(call_s * iterations, mode),
                        iterations=iterations)

@@ -716,6 +716,31 @@ def busy_warning(run: Run) -> list[str]:
             f"before publishing it.", ""]
 
 
+def partial_warning(run: Run) -> list[str]:
+    """A run that did not finish says so first: interrupted (SIGINT, SIGTERM), or with no end
+    time (its runner killed hard, or still running), and which of its steps are missing."""
+    manifest = run.manifest
+    if not manifest or (manifest.get("finished") and not manifest.get("interrupted")):
+        return []
+    status = {step["name"]: step.get("status") for step in manifest.get("steps", [])}
+    planned = manifest.get("planned_steps") or list(status)
+    why = {"running": "was running", "interrupted": "interrupted"}
+    missing = [f"{name} ({why.get(status.get(name), 'not run')})" for name in planned
+               if status.get(name) in (None, "running", "interrupted")]
+    how = (f"interrupted by {manifest['interrupted']}" if manifest.get("interrupted") else
+           "never finished (its runner was stopped before the end, or is still running)")
+    return [f"**Partial run**: {how}, after {len(planned) - len(missing)} of {len(planned)} "
+            f"steps; missing: {', '.join(missing) or 'none'}. This report holds only the "
+            f"steps that finished.", ""]
+
+
+def skipped_lines(run: Run) -> list[str]:
+    """The cases skipped for `--max-case-seconds`, each with its estimate."""
+    return [f"- {step}: `{case['nodeid'].split('::')[-1]}`: {case['reason']}"
+            for step, document in run.documents.items()
+            for case in document["nnbench"].get("skipped", [])]
+
+
 def machine_lines(run: Run) -> list[str]:
     info = run.machine_info
     ours = info.get("nnbench", {})
@@ -923,7 +948,8 @@ def write_report(run: Run, out: Path) -> Report:
                      f"`runs/{m.get('machine')}/{m.get('run_id')}/`.")
     else:
         lines.append(f"From `{run.source.name}`.")
-    lines += ["", *busy_warning(run), "## Machine and versions", "", *machine_lines(run), ""]
+    lines += ["", *partial_warning(run), *busy_warning(run), "## Machine and versions", "",
+              *machine_lines(run), ""]
     lines += ["## Headlines", "", *(headline_lines(table) or ["- no ranked cases"]), ""]
     targets = target_lines(run, table, cases)
     if targets:
@@ -1068,6 +1094,9 @@ def write_report(run: Run, out: Path) -> Report:
     if not failures.empty:
         lines += ["## Failed cases", "", markdown_table(failures.reindex(
             columns=["step", "test", "variant", "network", "dtype", "reason"]).fillna("")), ""]
+    skipped = skipped_lines(run)
+    if skipped:
+        lines += ["## Skipped cases", "", *skipped, ""]
 
     report_md = out / "REPORT.md"
     write_text(report_md, "\n".join(lines).replace("\n\n\n", "\n\n"))

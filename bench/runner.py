@@ -13,7 +13,17 @@ Every step runs with the same thread setting, handed to BLAS, OpenMP, Numba and 
 through their environment variables, and recorded. The runner reads each step's peak
 resident memory from `wait4`, kills it after the mode's timeout, and shows which step and
 case is running and for how long. A step that crashes, times out, fails cases or disagrees
-with numpy is recorded with the reason; the run goes on with the next.
+with numpy is recorded with the reason; the run goes on with the next. With a
+`max_case_s` (`--max-case-seconds`), a case whose timed rounds are estimated to take longer is
+skipped, and the step's JSON lists it with its estimate (bench/measure.py).
+
+The manifest is rewritten as each step starts ("running") and ends, so a runner killed hard
+leaves behind what finished and what was running (and no "finished" time). SIGINT (Ctrl-C)
+or SIGTERM stops the run within seconds (bench/child.py): the running step's process and
+everything it started are stopped, the step is recorded as "interrupted" (what it measured
+is not kept), the manifest gets `"interrupted": "SIGINT"` and its end time, and `run` raises
+`RunInterrupted`. The report of the results directory is left as it was; `nnbench report`
+on the run directory reports what finished, and says the run is partial.
 
 What a run leaves behind, under `results/` (or `--out DIR`):
 
@@ -41,9 +51,17 @@ from pathlib import Path
 from impls.errors import NNBenchError
 
 from . import machine
-from .child import run_child
+from .child import Interrupted, interrupt_signals, run_child
 from .files import write_json
-from .workloads import check_dtypes, check_networks, get_mode, select_variants, thread_environment
+from .workloads import (
+    MAX_CASE_ENV,
+    check_dtypes,
+    check_max_case_seconds,
+    check_networks,
+    get_mode,
+    select_variants,
+    thread_environment,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 GEMM_FILES = ["test_gemm.py"]
@@ -62,6 +80,7 @@ class RunOptions:
     quick: bool = False
     out: Path = Path("results")
     timeout_s: float | None = None  # per step; None: the mode's
+    max_case_s: float | None = None  # skip a case whose timed rounds would take longer
     progress: bool = True
     command: str = "nnbench run"
 
@@ -71,8 +90,8 @@ class Step:
     name: str
     kind: str  # "gemm" or "variant"
     files: list[str]
-    status: str = "pending"  # then ok, partial, failed, mismatch, unavailable, crashed,
-    reason: str = ""  # timed out
+    status: str = "pending"  # then running, and then ok, partial, failed, mismatch,
+    reason: str = ""  # unavailable, crashed, timed out or interrupted
     returncode: int | None = None
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # well above `seconds`: threads at work; below: a busy machine
@@ -127,7 +146,7 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     raw.mkdir(exist_ok=True)
     logs.mkdir(exist_ok=True)
     final = raw / f"{step.name}.json"
-    partial = raw / f".{step.name}.json.partial"
+    partial = partial_json(run_dir, step)
     log = logs / f"{step.name}.log"
     step.log = str(log.relative_to(run_dir))
     command = [sys.executable, "-m", "pytest", *[str(BENCH_DIR / f) for f in step.files],
@@ -157,6 +176,11 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     partial.replace(final)
     step.json = str(final.relative_to(run_dir))
     judge_step(step, document)
+
+
+def partial_json(run_dir: Path, step: Step) -> Path:
+    """Where the step's process writes its JSON; renamed to raw/<step>.json once it is read."""
+    return run_dir / "raw" / f".{step.name}.json.partial"
 
 
 def crash_reason(returncode: int, log: Path) -> str:
@@ -196,6 +220,10 @@ def judge_step(step: Step, document: dict) -> None:
         step.status, step.reason = "failed", f"pytest exit status {step.returncode}"
     else:
         step.status = "ok"
+    skipped = section.get("skipped", [])
+    if skipped:  # not a failure: the limit the run was given
+        note = f"{len(skipped)} case(s) skipped, estimated over --max-case-seconds"
+        step.reason = f"{step.reason}; {note}" if step.reason else note
 
 
 # ---- the progress display ----
@@ -254,6 +282,7 @@ def run(options: RunOptions) -> Path:
     if threads < 1:
         raise NNBenchError(f"--threads must be at least 1, got {threads}")
     timeout_s = options.timeout_s or mode.timeout_s
+    max_case_s = check_max_case_seconds(options.max_case_s)
     machine_name = machine.machine_slug()
     run_id, run_dir = new_run_directory(Path(options.out).resolve(), machine_name)
 
@@ -264,33 +293,92 @@ def run(options: RunOptions) -> Path:
     steps += [Step("gemm-after", "gemm", GEMM_FILES)] if mode.gemm_after else []
     selection = {"NNBENCH_MODE": mode.name, "NNBENCH_NETWORKS": ",".join(networks),
                  "NNBENCH_DTYPES": ",".join(dtypes)}
+    if max_case_s is not None:
+        selection[MAX_CASE_ENV] = repr(max_case_s)  # repr: the float exactly, read back
     manifest = {
         "nnbench_run": MANIFEST_FORMAT, "run_id": run_id, "machine": machine_name,
         "cpu_model": machine.cpu_model(), "cores": machine.cores(),
         "command": options.command, "mode": mode.name, "timeout_s": timeout_s,
+        "max_case_s": max_case_s,
         "threads": {"setting": threads, "environment": thread_environment(threads)},
         "selection": {"variants": [v.name for v in variants], "networks": networks,
                       "dtypes": dtypes},
-        "started": now(), "finished": None, "seconds": None, "steps": [],
+        "started": now(), "finished": None, "seconds": None,
+        "planned_steps": [step.name for step in steps], "steps": [],
     }
-    write_json(run_dir / MANIFEST, manifest)
+    save_manifest(run_dir, manifest, steps)
 
     started = time.perf_counter()
+    with interrupt_signals():  # SIGINT, SIGTERM: Interrupted, caught in run_steps
+        interrupted = run_steps(steps, run_dir, manifest, selection, threads, timeout_s,
+                                options.progress)
+        manifest.update(finished=now(), seconds=time.perf_counter() - started)
+        if interrupted is not None:
+            manifest["interrupted"] = interrupted.signal_name
+        save_manifest(run_dir, manifest, steps)
+    if interrupted is not None:
+        raise RunInterrupted(interrupted.signum, run_dir, steps)
+    return run_dir
+
+
+def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[str, str],
+              threads: int, timeout_s: float, progress: bool) -> Interrupted | None:
+    """Run the steps in order; on SIGINT or SIGTERM, stop and return the `Interrupted`.
+
+    run_child has stopped the step's process by the time the exception arrives here; the
+    step is recorded as interrupted, and what its process wrote is removed: a step's JSON is
+    kept only when the step ran to its end.
+    """
     with tempfile.TemporaryDirectory(prefix="nnbench-progress-") as scratch:
         progress_file = Path(scratch, "case")
-        display = Display(steps, progress_file, options.progress)
+        display = Display(steps, progress_file, progress)
         try:
             for step in steps:
+                step_started = time.perf_counter()
+                step.status = "running"
+                save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this
                 env = step_environment(step, selection, threads, progress_file)
                 run_step(step, run_dir, env, timeout_s, display)
                 display.finish(step)
-                manifest["steps"].append(asdict(step))
-                write_json(run_dir / MANIFEST, manifest)  # a crash of the runner loses nothing
+                save_manifest(run_dir, manifest, steps)
+        except Interrupted as exc:
+            if step.status == "running":  # else the signal came between two steps
+                step.status = "interrupted"
+                step.reason = f"stopped by {exc.signal_name}; what it measured is not kept"
+                step.seconds = time.perf_counter() - step_started
+                partial_json(run_dir, step).unlink(missing_ok=True)
+                display.finish(step)
+            return exc
         finally:
             display.close()
-    manifest.update(finished=now(), seconds=time.perf_counter() - started)
+    return None
+
+
+def save_manifest(run_dir: Path, manifest: dict, steps: list[Step]) -> None:
+    """Write the manifest with every step begun so far (and not the steps still to come)."""
+    manifest["steps"] = [asdict(step) for step in steps if step.status != "pending"]
     write_json(run_dir / MANIFEST, manifest)
-    return run_dir
+
+
+# A step that has not run to its end: its results, if any, are not in the run.
+UNFINISHED = ("pending", "running", "interrupted")
+
+
+class RunInterrupted(Interrupted):
+    """`run` stopped by a signal; the message says what finished and where it was kept."""
+
+    def __init__(self, signum: int, run_dir: Path, steps: list[Step]):
+        done = [step.name for step in steps if step.status not in UNFINISHED]
+        stopped = [step.name for step in steps if step.status == "interrupted"]
+        not_run = [step.name for step in steps if step.status == "pending"]
+        parts = [f"done: {', '.join(done) or 'none'}"]
+        parts += [f"stopped: {', '.join(stopped)}"] if stopped else []
+        parts += [f"not run: {', '.join(not_run)}"] if not_run else []
+        name = signal.Signals(signum).name
+        super().__init__(signum, f"interrupted by {name} after {len(done)} of {len(steps)} "
+                                 f"steps ({'; '.join(parts)}); what finished is kept in "
+                                 f"{run_dir} (`nnbench report {run_dir}` reports on it)")
+        self.run_dir = run_dir
 
 
 TROUBLE = ("failed", "partial", "mismatch", "crashed", "timed out")

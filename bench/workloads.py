@@ -8,7 +8,9 @@ Everything that decides *what* is timed lives here, once, and is read by the ben
   settings worth measuring beside the default (Keras with XLA and many steps per execution:
   its fastest honest setting, so nobody can say it was handicapped);
 - a **workload** says, per network, how much one `predict` and one training round handle;
-- a **mode** (`default` or `quick`) says how long each measurement may take.
+- a **mode** (`default` or `quick`) says how long each measurement may take; a run may add
+  a limit of its own on one case (`--max-case-seconds`, `Mode.max_case_s`): a case whose timed
+  rounds are estimated to take longer is skipped (bench/measure.py).
 
 The slow paradigms (`SAMPLED`: pure Python and the explicit Jacobian) process one sample at a
 time, so their time per sample does not depend on how many samples they get: they are timed
@@ -19,12 +21,13 @@ than `Mode.full_s` (a slow implementation, or a busy machine): then whole batche
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
 import impls
 from impls import networks
-from impls.errors import UnknownNameError
+from impls.errors import InputError, UnknownNameError
 
 # ---- variants: an implementation and the options it is built with ----
 
@@ -146,6 +149,7 @@ class Mode:
     gemm_after: bool  # measure the GEMM rate at the end of the run as well
     gemm_shapes: tuple[tuple[int, int, int], ...] = field(
         default=((128, 784, 512), (1024, 1024, 1024)))
+    max_case_s: float | None = None  # skip a case estimated to take longer (None: no limit)
 
 
 def _workloads(mnist_train: int, mnist_predict: int) -> dict[str, Workload]:
@@ -198,6 +202,24 @@ def get_mode(name: str) -> Mode:
     if name not in MODES:
         raise UnknownNameError("mode", name, MODES)
     return MODES[name]
+
+
+MAX_CASE_ENV = "NNBENCH_MAX_CASE_SECONDS"  # how the runner hands --max-case-seconds on
+
+
+def check_max_case_seconds(value) -> float | None:
+    """--max-case-seconds as a float, None when not given; anything but a finite number > 0
+    is refused (a limit of 0 or NaN would skip every case, or none, without saying so)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InputError(f"--max-case-seconds must be a finite number of seconds > 0, "
+                         f"got {value!r}")
+    return seconds
 
 
 def check_networks(asked: list[str] | None) -> list[str]:

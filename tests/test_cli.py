@@ -101,3 +101,12 @@ def test_epochs_to_show():
     assert epochs_to_show(5) == [1, 2, 3, 4, 5]
     shown = epochs_to_show(100_000)
     assert shown[-1] == 100_000 and len(shown) <= 21
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_run_refuses_a_bad_max_case_seconds_before_it_starts(tmp_path, value):
+    result = nnbench("run", "--quick", "--max-case-seconds", value, "--out", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--max-case-seconds must be a finite number" in lines[0]
+    assert not list(tmp_path.iterdir())  # no run directory

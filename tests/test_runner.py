@@ -139,3 +139,42 @@ def test_two_runs_in_the_same_second_get_two_directories(tmp_path):
     second = runner.new_run_directory(tmp_path, "machine")
     assert first[0] != second[0] and first[1].is_dir() and second[1].is_dir()
     assert Path(first[1]).parent == tmp_path / "runs" / "machine"
+
+
+# Quick mode lengthens every short round to 0.02 s and takes 3 of them: 0.06 s (XOR's cases).
+# A sampled paradigm's round is at least about 0.04 s, one pure-Python MNIST sample, taken
+# twice or more: 0.08 s or more. A limit between the two skips pure Python's MNIST training
+# and keeps the XOR cases, whatever the machine's speed.
+LIMIT_S = 0.07
+
+
+def test_max_case_seconds_skips_the_cases_estimated_over_it(tmp_path):
+    out = tmp_path / "results"
+    assert main(["run", "--quick", "--impl", "python", "numpy", "--network", "xor", "mnist",
+                 "--max-case-seconds", str(LIMIT_S), "--out", str(out), "--no-progress"]) == 0
+    run_dir = next(out.glob("runs/*/*"))
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["max_case_s"] == LIMIT_S
+    ran, skipped = {}, {}
+    for step in manifest["steps"][1:]:
+        assert step["status"] == "ok", step  # a skipped case is not a failed one
+        document = json.loads((run_dir / step["json"]).read_text())
+        ran |= {b["name"]: b["extra_info"]["estimate_s"] for b in document["benchmarks"]
+                if "estimate_s" in b["extra_info"]}
+        skipped |= {case["nodeid"].split("::")[-1]: case
+                    for case in document["nnbench"]["skipped"]}
+    assert "test_train[python-float64-mnist]" in skipped
+    for name in ("test_train[python-float64-xor]", "test_predict[numpy-float64-xor]"):
+        assert name in ran
+    # The rule itself, case by case: run within the limit, skipped over it.
+    assert all(estimate <= LIMIT_S for estimate in ran.values())
+    assert all(case["estimate_s"] > LIMIT_S and case["limit_s"] == LIMIT_S
+               for case in skipped.values())
+    summary = pd.read_csv(out / "summary.csv").set_index(["variant", "network", "op"])
+    assert ("python", "xor", "train") in summary.index
+    assert ("python", "mnist", "train") not in summary.index
+    report = (out / "REPORT.md").read_text()
+    estimate = skipped["test_train[python-float64-mnist]"]["estimate_s"]
+    assert (f"- python: `test_train[python-float64-mnist]`: skipped: estimated ~{estimate:.2g} "
+            f"s, over --max-case-seconds {LIMIT_S:g}") in report
+    assert "Partial run" not in report
