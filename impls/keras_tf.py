@@ -26,6 +26,19 @@ turn XLA on where there is a GPU; a fixed default keeps machines comparable).
 
 Threads: TensorFlow sizes its pools from TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS
 when it starts, so a runner that sets those gets what it asked for; this file sets nothing.
+
+Determinism: two trainings from the same Params, data and shuffle seed end on the same bits,
+on the CPU, whether or not TensorFlow's op determinism is on (tests/test_determinism.py runs
+both). Nothing here draws a random number: the layers start from zero initialisers and get
+Params, and the base class does the shuffling with its own seeded generator, so
+`keras.utils.set_random_seed` has nothing to seed (and with op determinism on, TensorFlow
+would raise if an unseeded random op ran: none does). This file does not switch op
+determinism on, and offers no option to: the switch is process-wide and cannot be scoped
+like `floatx` above, it is not needed for repeatable results on the CPU, and it changes what
+is measured: with it on, Keras refuses `jit_compile=True` (it warns and trains without XLA),
+so the `keras-fast` variant would silently lose XLA. Where sums are not reproducible without
+it (on a GPU, whose kernels may add in any order), call
+`tf.config.experimental.enable_op_determinism()` at the start of the program, before building.
 """
 
 from __future__ import annotations
