@@ -27,6 +27,7 @@ import json
 import math
 import time
 import timeit
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ from impls.errors import BudgetError, DataError, NNBenchError, UnknownNameError
 from impls.spec import NetworkSpec, init_params
 
 from . import files
+
+RUN_FILE = "claims.json"  # a run directory's findings, which its report shows
 
 REPRODUCED = "reproduced"
 WITHIN = "reproduced within tolerance"
@@ -617,11 +620,14 @@ def format_table(rows: list[dict]) -> str:
             if row["reason"]:
                 lines.append(f"    {'':<28} ({row['reason']})")
         lines.append("")
-    counts = {}
-    for row in rows:
-        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
-    lines.append("verdicts: " + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()))
+    lines.append(f"verdicts: {verdict_counts(rows)}")
     return "\n".join(lines)
+
+
+def verdict_counts(rows: list[dict]) -> str:
+    """How many findings got each verdict, e.g. "30 reproduced, 2 differs"."""
+    counts = Counter(row["verdict"] for row in rows)
+    return ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
 
 
 def write_json(rows: list[dict], path) -> None:
@@ -658,10 +664,7 @@ def markdown_section(rows: list[dict], charts: list[tuple[str, str]] = ()) -> li
         cells = [row["id"] if new_claim else "", row["source"] if new_claim else "",
                  row["claimed"] if new_claim else "", row["impl"], row["measured"], verdict]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
-    counts = {}
-    for row in rows:
-        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
-    lines += ["", "Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", ""]
+    lines += ["", f"Verdicts: {verdict_counts(rows)}.", ""]
     for caption, name in charts:
         lines += [f"![{caption}](charts/{name})", "", f"*{caption}*", ""]
     return lines

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from pathlib import Path
 import impls
 from impls import networks
 from impls.base import check_training_settings
-from impls.errors import NNBenchError
+from impls.errors import InputError, NNBenchError
 
 from .child import interrupt_signals
 
@@ -152,8 +153,14 @@ def run_claims(args) -> int:
 
     names = selected_implementations(args.impls)
     budget = args.budget if args.budget is not None else (3.0 if args.quick else 180.0)
-    ctx = claims.Context(names, quick=args.quick, budget=budget,
-                         log=lambda message: print(f"  ... {message}", file=sys.stderr))
+    progress = os.environ.get("NNBENCH_PROGRESS_FILE")  # set by `nnbench run`'s claims step
+
+    def log(message: str) -> None:
+        print(f"  ... {message}", file=sys.stderr)
+        if progress:
+            Path(progress).write_text(message)
+
+    ctx = claims.Context(names, quick=args.quick, budget=budget, log=log)
     rows = claims.run_claims(ctx, args.ids)
     print(claims.format_table(rows))
     if args.json:
@@ -212,27 +219,23 @@ def run_run(args) -> int:
                         ("--dtype", args.dtype)):
         command += [flag, *value] if value else []
     for flag, value in (("--threads", args.threads), ("--timeout", args.timeout),
-                        ("--max-case-seconds", args.max_case_seconds)):
+                        ("--max-case-seconds", args.max_case_seconds),
+                        ("--claims-budget", args.claims_budget)):
         command += [flag, f"{value:g}"] if value is not None else []
     command += ["--quick"] if args.quick else []
     command += ["--out", args.out] if args.out != "results" else []
+    claims_budget = args.claims_budget if args.claims_budget is not None else (
+        0.0 if args.quick else 3.0)
+    if not (math.isfinite(claims_budget) and claims_budget >= 0):
+        raise InputError(f"--claims-budget must be a finite number of seconds >= 0, got "
+                         f"{claims_budget}")
     options = runner.RunOptions(
         variants=split_names(args.impl), networks=split_names(args.network),
         dtypes=split_names(args.dtype), threads=args.threads, quick=args.quick,
         out=Path(args.out), timeout_s=args.timeout, max_case_s=args.max_case_seconds,
-        progress=not args.no_progress, command=" ".join(command))
+        claims_budget=claims_budget, progress=not args.no_progress,
+        command=" ".join(command))
     run_dir = runner.run(options)
-    claims_budget = args.claims_budget if args.claims_budget is not None else (
-        0.0 if args.quick else 3.0)
-    if claims_budget > 0:
-        from bench import claims
-
-        print(f"claims of the seed write-ups ({claims_budget:g} s budget each)",
-              file=sys.stderr)
-        names = [name for name, status in impls.available().items()
-                 if status and (not args.impl or name in args.impl)]
-        ctx = claims.Context(names, quick=claims_budget <= 3, budget=claims_budget)
-        claims.write_json(claims.run_claims(ctx), run_dir / "claims.json")
     written = report.write_report(report.load_run(run_dir), Path(args.out))
     print(f"raw results: {run_dir}")
     print(f"report: {', '.join(str(p) for p in written.files if p.suffix != '.png')} and "

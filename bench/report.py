@@ -129,7 +129,7 @@ def load_run(path) -> Run:
     manifest = read_manifest(directory / MANIFEST)
     run = Run(directory, manifest)
     for step in manifest["steps"]:
-        if step.get("json"):
+        if step.get("json") and step.get("kind") != "claims":  # claims.json: its own section
             run.documents[step["name"]] = read_benchmark_json(directory / step["json"])
     if not run.documents:
         raise RunDataError(f"run {str(directory)!r} has no benchmark results: every step "
@@ -1081,9 +1081,10 @@ def write_report(run: Run, out: Path) -> Report:
                   "timed from outside. Import, build and first step are the process's own "
                   "timings of its phases.", "", chart(cold_chart), markdown_table(shown), ""]
 
-    claims_file = run.source / "claims.json"
+    from bench import claims
+
+    claims_file = run.source / claims.RUN_FILE
     if claims_file.is_file():  # written by `nnbench run`, or by `nnbench claims --json`
-        from bench import claims
 
         rows = claims.read_json(claims_file)
         drawn = claims.write_charts(rows, charts)  # [(caption, file name in charts/)]

@@ -7,7 +7,10 @@ A run is a sequence of steps, each one process:
 2. one step per selected variant: `python -m pytest bench/test_*.py --benchmark-json ...`
    with the selection in the environment (bench/conftest.py reads it), so one library's
    threads, caches and memory never affect another's figures;
-3. `gemm-after`: the GEMM rate once more (the report takes the best of the two).
+3. `gemm-after`: the GEMM rate once more (the report takes the best of the two);
+4. `claims` (when given a budget): `nnbench claims --json ...`, the seed write-ups' figures
+   re-measured (bench/claims.py), written to the run directory's `claims.json`, which the
+   report turns into its claims section.
 
 Every step runs with the same thread setting, handed to BLAS, OpenMP, Numba and TensorFlow
 through their environment variables, and recorded. The runner reads each step's peak
@@ -48,6 +51,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import impls
 from impls.errors import NNBenchError
 
 from . import machine
@@ -81,6 +85,7 @@ class RunOptions:
     out: Path = Path("results")
     timeout_s: float | None = None  # per step; None: the mode's
     max_case_s: float | None = None  # skip a case whose timed rounds would take longer
+    claims_budget: float = 0.0  # seconds per claim and implementation; 0: no claims step
     progress: bool = True
     command: str = "nnbench run"
 
@@ -88,8 +93,10 @@ class RunOptions:
 @dataclass
 class Step:
     name: str
-    kind: str  # "gemm" or "variant"
-    files: list[str]
+    kind: str  # "gemm", "variant" or "claims"
+    files: list[str]  # the benchmark files its pytest runs
+    arguments: list[str] = field(default_factory=list)  # the claims command's options
+    timeout_s: float | None = None  # its own time limit, where not the run's per-step one
     status: str = "pending"  # then running, and then ok, partial, failed, mismatch,
     reason: str = ""  # unavailable, crashed, timed out or interrupted
     returncode: int | None = None
@@ -149,9 +156,13 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     partial = partial_json(run_dir, step)
     log = logs / f"{step.name}.log"
     step.log = str(log.relative_to(run_dir))
-    command = [sys.executable, "-m", "pytest", *[str(BENCH_DIR / f) for f in step.files],
-               "-q", "-p", "no:cacheprovider", f"--benchmark-json={partial}",
-               "--benchmark-sort=name"]
+    if step.kind == "claims":
+        command = [sys.executable, "-m", "bench.cli", "claims", "--json", str(partial),
+                   *step.arguments]
+    else:
+        command = [sys.executable, "-m", "pytest", *[str(BENCH_DIR / f) for f in step.files],
+                   "-q", "-p", "no:cacheprovider", f"--benchmark-json={partial}",
+                   "--benchmark-sort=name"]
     log.write_text(f"$ {shlex.join(command)}\n")
     display.start(step.name)
     step.load_average = [os.getloadavg()[0]]
@@ -165,6 +176,9 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
         step.status, step.reason = "timed out", f"killed after {timeout_s:g} s"
         partial.unlink(missing_ok=True)
         return
+    if step.kind == "claims":
+        judge_claims(step, partial, run_dir, log)
+        return
     from .report import RunDataError, read_benchmark_json  # pandas only once needed
 
     try:
@@ -176,6 +190,24 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     partial.replace(final)
     step.json = str(final.relative_to(run_dir))
     judge_step(step, document)
+
+
+def judge_claims(step: Step, partial: Path, run_dir: Path, log: Path) -> None:
+    """The claims step: its findings become the run's claims.json, their verdicts its reason."""
+    from . import claims
+
+    try:
+        rows = claims.read_json(partial)
+    except NNBenchError:
+        step.status, step.reason = "crashed", crash_reason(step.returncode, log)
+        partial.unlink(missing_ok=True)
+        return
+    final = run_dir / claims.RUN_FILE
+    partial.replace(final)
+    step.json = str(final.relative_to(run_dir))
+    step.cases = len(rows)
+    step.status = "ok" if step.returncode == 0 else "failed"
+    step.reason = claims.verdict_counts(rows)
 
 
 def partial_json(run_dir: Path, step: Step) -> Path:
@@ -291,6 +323,9 @@ def run(options: RunOptions) -> Path:
     steps = [Step("gemm", "gemm", GEMM_FILES + BREAKDOWN_FILES)]
     steps += [Step(v.name, "variant", CASE_FILES) for v in variants]
     steps += [Step("gemm-after", "gemm", GEMM_FILES)] if mode.gemm_after else []
+    if options.claims_budget > 0:
+        steps.append(claims_step(options.claims_budget, [v.impl for v in variants]
+                                 if options.variants else None))
     selection = {"NNBENCH_MODE": mode.name, "NNBENCH_NETWORKS": ",".join(networks),
                  "NNBENCH_DTYPES": ",".join(dtypes)}
     if max_case_s is not None:
@@ -321,6 +356,21 @@ def run(options: RunOptions) -> Path:
     return run_dir
 
 
+def claims_step(budget: float, implementations: list[str] | None) -> Step:
+    """The step that checks the seed write-ups' claims: `nnbench claims` with a time budget
+    per claim and implementation (a small one, 3 s or less, is `--quick`: only the cheap
+    claims run in full), on the run's implementations (None: every one available)."""
+    from .claims import CLAIMS
+
+    arguments = ["--budget", f"{budget:g}", *(["--quick"] if budget <= 3 else [])]
+    if implementations:
+        arguments += ["--impl", *dict.fromkeys(implementations)]
+    # Its limit: the budget for every claim and implementation, and the time the cheap
+    # claims take besides (about a minute here).
+    most = len(CLAIMS) * len(implementations or impls.REGISTRY)
+    return Step("claims", "claims", [], arguments, timeout_s=300 + budget * most)
+
+
 def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[str, str],
               threads: int, timeout_s: float, progress: bool) -> Interrupted | None:
     """Run the steps in order; on SIGINT or SIGTERM, stop and return the `Interrupted`.
@@ -338,7 +388,7 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
                 step.status = "running"
                 save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this
                 env = step_environment(step, selection, threads, progress_file)
-                run_step(step, run_dir, env, timeout_s, display)
+                run_step(step, run_dir, env, step.timeout_s or timeout_s, display)
                 display.finish(step)
                 save_manifest(run_dir, manifest, steps)
         except Interrupted as exc:

@@ -178,3 +178,31 @@ def test_max_case_seconds_skips_the_cases_estimated_over_it(tmp_path):
     assert (f"- python: `test_train[python-float64-mnist]`: skipped: estimated ~{estimate:.2g} "
             f"s, over --max-case-seconds {LIMIT_S:g}") in report
     assert "Partial run" not in report
+
+
+def test_the_claims_are_a_step_of_the_run(tmp_path):
+    """With a budget, `nnbench run` checks the claims in a process of its own: claims.json in
+    the run directory, the step's verdict counts in the manifest, the section in REPORT.md."""
+    out = tmp_path / "results"
+    assert main(["run", "--quick", "--impl", "numpy", "--network", "xor", "--claims-budget",
+                 "0.5", "--out", str(out), "--no-progress"]) == 0
+    run_dir = next(out.glob("runs/*/*"))
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    step = manifest["steps"][-1]
+    assert step["name"] == "claims" and step["status"] == "ok"
+    findings = json.loads((run_dir / "claims.json").read_text())
+    assert step["cases"] == len(findings) and "reproduced" in step["reason"]
+    assert {row["impl"] for row in findings if row["id"] == "B1"} == {"numpy"}  # the run's
+    assert "## The seed write-ups' claims, re-measured" in (out / "REPORT.md").read_text()
+
+
+def test_a_claims_step_that_leaves_no_findings_is_reported_as_crashed(tmp_path):
+    (tmp_path / "raw").mkdir()
+    log = tmp_path / "claims.log"
+    log.write_text("$ nnbench claims ...\nSegmentation fault\n")
+    step = runner.claims_step(3.0, ["numpy"])
+    step.returncode = -11
+    runner.judge_claims(step, tmp_path / "raw" / ".claims.json.partial", tmp_path, log)
+    assert step.status == "crashed" and "SIGSEGV" in step.reason
+    assert "Segmentation fault" in step.reason and not (tmp_path / "claims.json").exists()
+    assert step.arguments == ["--budget", "3", "--quick", "--impl", "numpy"]
