@@ -131,7 +131,7 @@ def run_child(command: list[str], env: dict[str, str], log: Path | None, cwd: Pa
 
         timed_out = False
         try:
-            with _signals_held():  # until the child is known, and waited for
+            with signals_held():  # until the child is known, and waited for
                 process = subprocess.Popen(
                     command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                     stdout=stdout if stdout is not None else sink,
@@ -161,13 +161,13 @@ def run_child(command: list[str], env: dict[str, str], log: Path | None, cwd: Pa
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
+def signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM wait until the end of the block, then take their usual course.
 
-    For starting a child: an exception raised inside `Popen` after the fork (a signal handler
-    raises at any point) leaves `Popen` before it returns the process, so nobody knows the
-    child, which runs on. Held, the signal is sent again once the block is over, to whatever
-    handles it then.
+    For work that must not stop halfway: writing a report's files, and starting a child (an
+    exception raised inside `Popen` after the fork, as a signal handler may raise at any
+    point, leaves `Popen` before it returns the process, so nobody knows the child, which runs
+    on). Held, the signal is sent again once the block is over, to whatever handles it then.
     """
     held: list[int] = []
     try:

@@ -27,7 +27,7 @@ from impls import networks
 from impls.base import check_training_settings
 from impls.errors import InputError, NNBenchError
 
-from .child import interrupt_signals
+from .child import interrupt_signals, signals_held
 
 EXIT_USAGE = 2
 
@@ -236,7 +236,8 @@ def run_run(args) -> int:
         claims_budget=claims_budget, progress=not args.no_progress,
         command=" ".join(command))
     run_dir = runner.run(options)
-    written = report.write_report(report.load_run(run_dir), Path(args.out))
+    with signals_held():  # Ctrl-C now would leave a new summary.csv beside an old REPORT.md
+        written = report.write_report(report.load_run(run_dir), Path(args.out))
     print(f"raw results: {run_dir}")
     print(f"report: {', '.join(str(p) for p in written.files if p.suffix != '.png')} and "
           f"{sum(p.suffix == '.png' for p in written.files)} charts in {written.out / 'charts'}")
@@ -275,8 +276,9 @@ def run_report(args) -> int:
     path = (Path(args.run_path) if args.run_path
             else report.latest_run(Path(args.out or "results")))
     run = report.load_run(path)
-    written = report.write_report(run, Path(args.out) if args.out else
-                                  report.default_output(run))
+    with signals_held():  # the report's files are written all, or not at all
+        written = report.write_report(run, Path(args.out) if args.out else
+                                      report.default_output(run))
     for path in written.files:
         print(path)
     return 0

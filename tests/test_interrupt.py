@@ -270,3 +270,16 @@ def test_a_signal_as_the_child_starts_still_stops_it(monkeypatch, tmp_path):
     finally:
         stop_leftovers(set(started))
     assert started and not left
+
+
+def test_a_signal_while_held_waits_for_the_end_of_the_block():
+    """What `nnbench run` and `nnbench report` do while they write the report's files."""
+    from bench.child import Interrupted, interrupt_signals, signals_held
+
+    written = []
+    with pytest.raises(Interrupted), interrupt_signals():
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            written.append("summary.csv")
+            written.append("REPORT.md")  # still reached: the signal waits
+    assert written == ["summary.csv", "REPORT.md"]
