@@ -1150,10 +1150,13 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
     # Repeatability: a median of over 1 ms should move by no more than 5% between two runs
     # of the same thing on a quiet machine.
     long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
+    moved = (long["ratio"] - 1).abs()
     summary = {"shared": len(merged), "only_a": len(keys_a - keys_b),
                "only_b": len(keys_b - keys_a),
                "geometric_mean": float(np.exp(np.log(ratios).mean())) if len(ratios) else math.nan,
-               "over_1ms": len(long), "moved_over_5pc": int((abs(long["ratio"] - 1) > 0.05).sum())}
+               "over_1ms": len(long), "moved_over_5pc": int((moved > 0.05).sum()),
+               "median_move": float(moved.median()) if len(moved) else math.nan,
+               "p90_move": float(moved.quantile(0.9)) if len(moved) else math.nan}
     return merged, summary
 
 
@@ -1191,5 +1194,6 @@ def compare_text(run_a: Run, run_b: Run) -> str:
                   f"{summary['geometric_mean']:.3f}; only in A: {summary['only_a']}, only in B: "
                   f"{summary['only_b']}",
               f"{summary['moved_over_5pc']} of the {summary['over_1ms']} cases with medians over "
-              f"1 ms moved by more than 5%"]
+              f"1 ms moved by more than 5% (by how much they moved: median "
+              f"{summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%})"]
     return "\n".join(lines)

@@ -122,6 +122,10 @@ def test_compare_gives_the_ratio_of_every_shared_case():
     # Every numpy median over 1 ms halved: each moved by more than 5%, nothing else did.
     long_numpy = numpy_rows[(numpy_rows["median_s_a"] > 1e-3) & (numpy_rows["median_s_b"] > 1e-3)]
     assert summary["moved_over_5pc"] == len(long_numpy) > 0
+    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
+    share_moved = len(long_numpy) / len(long)  # those moved by 50%, the others by nothing
+    assert summary["median_move"] == pytest.approx(0.5 if share_moved > 0.5 else 0.0)
+    assert summary["p90_move"] == pytest.approx(0.5 if share_moved > 0.1 else 0.0)
 
 
 def test_compare_command_prints_one_line_per_shared_case(capsys):
