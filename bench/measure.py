@@ -202,18 +202,26 @@ def full_or_subset(run: Callable[[int], object], full: int, batch: int, limit_s:
 
 
 def repeats_for(run: Callable[[int], object], most: int, target_s: float) -> int:
-    """How many repeats (epochs, calls) make a round take about `target_s`, at most `most`.
+    """How many repeats (epochs, calls) make a round's repeated work take about `target_s`,
+    at most `most`; `run(k)` is assumed already warmed up for its data shape.
 
-    Doubles the count until a run takes a tenth of the target, then extrapolates; `run(k)` is
-    assumed already warmed up for its data shape.
+    A run may cost a fixed amount besides its repeats (Octave's round trip to its process, a
+    framework's dispatch), so the cost of one repeat is not the time of k repeats divided by
+    k: the count would then follow the overhead, change from one run of the suite to the next,
+    and so would the time per epoch it gives. It is the slope from k to 2k repeats, with k
+    doubled until the k repeats added cost a tenth of the target (well above the timer's and
+    the machine's noise).
     """
     count = 1
     elapsed = seconds(lambda: run(count))
-    while elapsed < target_s / 10 and count < most:
-        count = min(2 * count, most)
-        elapsed = seconds(lambda: run(count))
-    per_repeat = elapsed / count
-    return max(1, min(most, int(target_s / per_repeat)))
+    while elapsed < target_s and count < most:
+        doubled = min(2 * count, most)
+        longer = seconds(lambda: run(doubled))
+        if longer - elapsed >= target_s / 10:
+            per_repeat = (longer - elapsed) / (doubled - count)
+            return max(1, min(most, int(target_s / per_repeat)))
+        count, elapsed = doubled, longer
+    return count
 
 
 def rounds_for(round_s: float, mode: Mode) -> int:
