@@ -142,7 +142,7 @@ def add_claims(commands):
     parser.add_argument("--quick", action="store_true",
                         help="a small time budget: only the cheap claims run in full")
     parser.add_argument("--budget", type=float,
-                        help="seconds allowed per claim and implementation (default 180, "
+                        help="seconds allowed per claim and implementation (default 300, "
                              "quick 3)")
     parser.add_argument("--json", help="also write the findings to this JSON file")
     parser.set_defaults(run=run_claims)
@@ -152,7 +152,7 @@ def run_claims(args) -> int:
     from bench import claims
 
     names = selected_implementations(args.impls)
-    budget = args.budget if args.budget is not None else (3.0 if args.quick else 180.0)
+    budget = args.budget if args.budget is not None else (3.0 if args.quick else 300.0)
     progress = os.environ.get("NNBENCH_PROGRESS_FILE")  # set by `nnbench run`'s claims step
 
     def log(message: str) -> None:

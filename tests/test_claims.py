@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import claims
+from impls import networks
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "SEEDS.md"
 SEEDS_IDS = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "B1", "B2", "B3", "C1", "C2", "D1"]
@@ -171,3 +172,21 @@ def test_the_report_embeds_the_claims_charts_and_drops_stale_ones(tmp_path):
     assert is_png(out / "charts" / "claims_accuracy.png")
     assert not (out / "charts" / "claims_a2_jacobian.png").exists()
     assert not (out / "charts" / "claims_b2_vectorised.png").exists()
+
+
+def test_the_time_estimate_counts_a_fixed_cost_per_call_once(monkeypatch):
+    """Octave's XOR: 65 ms per call whatever the epochs, 0.2 ms per epoch. Extrapolating the
+    first call (65 ms per epoch) would say 100,000 epochs take ~6,500 s; they take ~20 s."""
+    clock = {"now": 0.0}
+
+    class FakeOctave:
+        def fit(self, X, Y, epochs, lr):
+            clock["now"] += 0.065 + 0.0002 * epochs
+
+    monkeypatch.setattr(claims.time, "perf_counter", lambda: clock["now"])
+    monkeypatch.setattr(claims.impls, "create", lambda *args, **kwargs: FakeOctave())
+    preset = networks.get("xor")
+    data = preset.load_data()
+    estimate = claims.estimate_fit_seconds("octave", preset, data.X_train, data.Y_train,
+                                           100_000, preset.lr, None)
+    assert estimate == pytest.approx(0.065 + 0.0002 * 100_000, rel=1e-6)
