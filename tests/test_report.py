@@ -233,3 +233,20 @@ def test_compare_pairs_phases_and_gemm_settings_one_to_one(breakdown_run):
     merged, summary = report.compare(run, run)
     assert summary["shared"] == 7 and (merged["ratio"] == 1).all()
     assert summary["moved_over_5pc"] == 0
+
+
+@pytest.mark.parametrize("budget,expected", [
+    (None, "This default run took 500 s (target: at most 600 s)"),
+    ("3", "This default run took 500 s (target: at most 600 s)"),
+    ("300", "This default run took 300 s before its claims step (target: at most 600 s with "
+            "the default 3 s claims budget); the claims, at 300 s per claim and "
+            "implementation, took 200 s more"),
+])
+def test_the_ten_minute_target_is_for_the_default_claims_budget(budget, expected):
+    run = report.load_run(RUN_A)
+    steps = [{"name": "numpy", "seconds": 300.0}]
+    if budget is not None:
+        steps.append({"name": "claims", "seconds": 200.0, "arguments": ["--budget", budget]})
+    run.manifest = {"mode": "default", "seconds": 500.0, "steps": steps}
+    cases = report.cases_frame(run)
+    assert f"- {expected}" in report.target_lines(run, report.main_table(run, cases), cases)
