@@ -73,6 +73,15 @@ MAX_ROWS = 256
 # The forward pass takes this many samples through each row of W together (see `forward`).
 SAMPLE_BLOCK = 4
 
+# Every array the kernels read or write in their inner loops starts on a cache line (64 bytes,
+# also the width of an AVX-512 register). NumPy promises only 16 bytes, so where an array
+# started used to change from process to process, and with it the time: the same MNIST epoch
+# (batch 128, measured here on 10,000 samples)
+# took 54 us per sample with every array on a cache line and 62 to 76 us without (float32: 33
+# against 40). Aligned, a row of W or of the scratch arrays is on a cache line whenever its
+# length in bytes is a multiple of 64 (784 and 512 float64s, for instance).
+CACHE_LINE = 64
+
 # NumbaParallel wakes a thread only for at least this many multiply-adds of a batch's work (a
 # few tens of microseconds); for less, starting and joining the thread costs more than it saves.
 MIN_WORK_PER_THREAD = 100_000
@@ -113,6 +122,21 @@ def make_layout(spec: NetworkSpec, dtype: np.dtype) -> Layout:
     )
 
 
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """np.empty(shape, dtype), starting on a cache line."""
+    shape, dtype = tuple(np.atleast_1d(shape)), np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + CACHE_LINE, np.uint8)
+    start = -raw.ctypes.data % CACHE_LINE
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
+def padded_length(n: int, dtype: np.dtype) -> int:
+    """n, rounded up to whole cache lines of `dtype` numbers."""
+    per_line = CACHE_LINE // dtype.itemsize
+    return -(-n // per_line) * per_line
+
+
 def layer_views(flat: np.ndarray, net: Layout) -> Params:
     """Every layer's (W, b) as NumPy views into a flat array laid out like the parameters."""
     views = []
@@ -146,7 +170,7 @@ def scratch(spec: NetworkSpec, n_samples: int, dtype: np.dtype, copies: int | No
     shape = (len(spec.sizes), min(n_samples, MAX_ROWS), max(spec.sizes))
     if copies is not None:
         shape = (copies, *shape)
-    return tuple(np.empty(shape, dtype) for _ in "ZAD")
+    return tuple(aligned_empty(shape, dtype) for _ in "ZAD")
 
 
 # ---- activations, and the way back through them ----
@@ -475,10 +499,15 @@ class NumbaJIT(Implementation):
     def _set_weights(self, params: Params) -> None:
         self.net = make_layout(self.spec, self.dtype)
         flat = np.concatenate([np.concatenate([W.ravel(), b]) for W, b in params])
-        self.params = flat.astype(self.dtype)
+        self.params = aligned_empty(flat.shape, self.dtype)
+        self.params[:] = flat
 
     def _work(self, n_samples, copies=None):
         return scratch(self.spec, n_samples, self.dtype, copies)
+
+    def _gradient_array(self):
+        """Where a gradient is summed: laid out like the parameters, on a cache line."""
+        return aligned_empty(self.params.shape, self.dtype)
 
     def _get_weights(self) -> Params:
         return layer_views(self.params, self.net)
@@ -489,7 +518,7 @@ class NumbaJIT(Implementation):
         return out
 
     def _loss_and_grads(self, X, Y):
-        grads = np.empty_like(self.params)
+        grads = self._gradient_array()
         loss = batch_loss_and_gradient(self.params, self.net, X, Y, grads, self._work(len(X)))
         return loss, layer_views(grads, self.net)
 
@@ -499,7 +528,7 @@ class NumbaJIT(Implementation):
     def _train_epochs(self, X, Y, epochs, lr, batch_size):
         losses = np.empty(epochs)
         done = train_epochs(self.params, self.net, X, Y, epochs, self.dtype.type(lr), batch_size,
-                            np.empty_like(self.params), self._work(batch_size), losses)
+                            self._gradient_array(), self._work(batch_size), losses)
         return losses[:done].tolist()
 
 
@@ -517,7 +546,10 @@ class NumbaParallel(NumbaJIT):
         work = n_samples * sum(n_in * n_out for n_in, n_out in self.spec.layer_shapes)
         n_chunks = max(1, min(numba.get_num_threads(), n_samples, work // MIN_WORK_PER_THREAD))
         per_chunk = -(-n_samples // n_chunks)
-        return (np.empty((n_chunks, len(self.params)), self.dtype),
+        # Each chunk's accumulator is a row padded to whole cache lines, so that every row
+        # starts on one (the kernels never read past the parameters' length).
+        row = padded_length(len(self.params), self.dtype)
+        return (aligned_empty((n_chunks, row), self.dtype),
                 self._work(per_chunk, copies=n_chunks), np.empty(n_chunks))
 
     def _forward(self, X):
@@ -527,7 +559,7 @@ class NumbaParallel(NumbaJIT):
         return out
 
     def _loss_and_grads(self, X, Y):
-        grads = np.empty_like(self.params)
+        grads = self._gradient_array()
         loss = batch_loss_and_gradient_parallel(self.params, self.net, X, Y, grads,
                                                 *self._chunks(len(X)))
         return loss, layer_views(grads, self.net)
@@ -535,7 +567,7 @@ class NumbaParallel(NumbaJIT):
     def _train_epochs(self, X, Y, epochs, lr, batch_size):
         losses = np.empty(epochs)
         done = train_epochs_parallel(self.params, self.net, X, Y, epochs, self.dtype.type(lr),
-                                     batch_size, np.empty_like(self.params),
+                                     batch_size, self._gradient_array(),
                                      *self._chunks(batch_size), losses)
         return losses[:done].tolist()
 
