@@ -75,11 +75,10 @@ SAMPLE_BLOCK = 4
 
 # Every array the kernels read or write in their inner loops starts on a cache line (64 bytes,
 # also the width of an AVX-512 register). NumPy promises only 16 bytes, so where an array
-# started used to change from process to process, and with it the time: the same MNIST epoch
-# (batch 128, measured here on 10,000 samples)
-# took 54 us per sample with every array on a cache line and 62 to 76 us without (float32: 33
-# against 40). Aligned, a row of W or of the scratch arrays is on a cache line whenever its
-# length in bytes is a multiple of 64 (784 and 512 float64s, for instance).
+# started changed from process to process, and with it the time: one MNIST epoch (batch 128,
+# 10,000 samples) took 54 us per sample with every array on a cache line and 62 to 76 us
+# without (float32: 33 against 40). Aligned, a row of W or of the scratch arrays is on a cache
+# line whenever its length in bytes is a multiple of 64 (784 or 512 float64s, for instance).
 CACHE_LINE = 64
 
 # NumbaParallel wakes a thread only for at least this many multiply-adds of a batch's work (a
