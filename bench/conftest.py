@@ -23,9 +23,10 @@ needs MNIST when MNIST is not selected.
 The JSON pytest-benchmark writes gets an `nnbench` section: the mode and selection, what could
 not run here and why, the failed cases with their reasons, the cases skipped for the case
 limit (`skipped`: each with its estimate and the limit), `records` (results that are not
-timings: memory probes, sweep points refused by a memory budget) and the process's own peak
-memory. When no case was timed at all, this file writes that JSON itself, so a variant whose
-every case failed still leaves the reasons behind.
+timings: memory probes, sweep points refused by a memory budget), the process's own peak
+memory, and `machine_check`: the machine's speed when the process started and when it ended
+(bench/steadiness.py). When no case was timed at all, this file writes that JSON itself, so
+a variant whose every case failed still leaves the reasons behind.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ import impls
 from impls import networks
 from impls.errors import NNBenchError
 
-from . import machine
+from . import machine, steadiness
 from .child import peak_rss_self
 from .measure import TooLong
 from .workloads import (
@@ -74,6 +75,7 @@ class Selection:
     records: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)  # over the mode's max_case_s
+    machine_check: dict = field(default_factory=dict)  # "start" and "end": bench/steadiness.py
     available: list[Variant] | None = None  # None until `variants` has checked
 
     @property
@@ -125,6 +127,11 @@ def pytest_configure(config):
         selection.networks.remove("digits")
         selection.unavailable["digits"] = "scikit-learn is not installed (nnbench[digits])"
     config.stash[SELECTION] = selection
+
+
+def pytest_sessionstart(session):
+    """The machine's speed before the first case (bench/steadiness.py)."""
+    session.config.stash[SELECTION].machine_check["start"] = steadiness.check()
 
 
 def dtypes_of(variant: Variant) -> tuple[str, ...]:
@@ -276,6 +283,8 @@ def case_fields(item) -> dict:
 
 def nnbench_section(config) -> dict:
     selection = config.stash[SELECTION]
+    if "end" not in selection.machine_check:  # the machine's speed after the last case
+        selection.machine_check["end"] = steadiness.check()
     return {
         "format": JSON_FORMAT,
         "mode": selection.mode.name,
@@ -288,6 +297,7 @@ def nnbench_section(config) -> dict:
         "skipped": selection.skipped,
         "records": selection.records,
         "peak_rss_self_bytes": peak_rss_self(),
+        "machine_check": selection.machine_check,
     }
 
 

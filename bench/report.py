@@ -760,8 +760,59 @@ def machine_lines(run: Run) -> list[str]:
     return lines
 
 
+# ---- the machine's own speed during the run (bench/steadiness.py) ----
+
+CHECK_RATES = {"run_threads_gflops": "run's threads", "one_thread_gflops": "one thread"}
+
+
+def machine_checks(run: Run) -> pd.DataFrame:
+    """Each step's machine check: its GFLOP/s at the start and at the end, on the run's threads
+    and on one thread (steps written before the check existed have none)."""
+    rows = []
+    for step, document in run.documents.items():
+        check = document["nnbench"].get("machine_check") or {}
+        for rate in CHECK_RATES:
+            values = [check.get(when, {}).get(rate, math.nan) for when in ("start", "end")]
+            rows.append({"step": step, "rate": rate, "start": values[0], "end": values[1],
+                         "mean": float(np.nanmean(values)) if any(map(math.isfinite, values))
+                         else math.nan})
+    return pd.DataFrame(rows, columns=["step", "rate", "start", "end", "mean"])
+
+
+def check_text(checks: pd.DataFrame, step: str, rate: str) -> str:
+    row = checks[(checks["step"] == step) & (checks["rate"] == rate)]
+    if row.empty or not np.isfinite(row[["start", "end"]].to_numpy()).all():
+        return "-"
+    return f"{row['start'].iloc[0]:.0f} → {row['end'].iloc[0]:.0f}"
+
+
+def steadiness_lines(run: Run) -> list[str]:
+    """How far the machine check moved over the run's processes, and what that means."""
+    checks = machine_checks(run)
+    lines = []
+    for rate, label in CHECK_RATES.items():
+        values = checks.loc[checks["rate"] == rate, ["start", "end"]].to_numpy().ravel()
+        values = values[np.isfinite(values)]
+        if len(values) < 2:
+            continue
+        lines.append(f"- {label}: {values.min():.0f} to {values.max():.0f} GFLOP/s over "
+                     f"{len(values)} checks (the fastest {values.max() / values.min() - 1:.0%} "
+                     f"above the slowest)")
+    if not lines:
+        return []
+    return ["## How steady the machine was", "",
+            "Every process timed the same float64 product, (128x784) @ (784x512), when it "
+            "started and when it ended (the columns \"check\" of the table above, GFLOP/s, "
+            "start → end):", "", *lines, "",
+            "A case's time moves with the machine's: a case measured while the check was slow "
+            "is slow too. When two runs of the same code differ, `nnbench compare` shows each "
+            "step's check beside the cases, so that what the machine did can be told from "
+            "what an implementation did.", ""]
+
+
 def implementations_table(run: Run) -> pd.DataFrame:
     rows = []
+    checks = machine_checks(run)
     for step in run.manifest.get("steps", []):
         load = step.get("load_average") or []
         rows.append({"step": step["name"], "status": step["status"],
@@ -769,6 +820,9 @@ def implementations_table(run: Run) -> pd.DataFrame:
                      "wall time": seconds_text(step.get("seconds", math.nan)),
                      "CPU time": seconds_text(step.get("cpu_seconds", math.nan)),
                      "load average": " → ".join(f"{value:.1f}" for value in load) or "-",
+                     "check, run's threads": check_text(checks, step["name"],
+                                                        "run_threads_gflops"),
+                     "check, one thread": check_text(checks, step["name"], "one_thread_gflops"),
                      "peak memory (process)": bytes_text(step.get("peak_rss_bytes", 0)),
                      "reason": step.get("reason", "")})
     if not rows:  # a lone JSON file: what its nnbench section says
@@ -987,6 +1041,7 @@ def write_report(run: Run, out: Path) -> Report:
     implementations = implementations_table(run)
     if not implementations.empty:
         lines += ["## Implementations in this run", "", markdown_table(implementations), ""]
+    lines += steadiness_lines(run)
     gemm = gemm_table(cases)
     if not gemm.empty:
         shown = gemm.assign(median_s=gemm["median_s"].map(seconds_text),
@@ -1150,12 +1205,49 @@ def comparable(cases: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(KEY)  # one row per key, so runs pair up case by case
 
 
+LONE_FILE = "(the file)"
+
+
+def step_name(run: Run, step: str) -> str:
+    """A step's name, to pair it with another run's: a lone JSON file's one step is named after
+    the file, so two such files would never pair."""
+    return step if run.manifest else LONE_FILE
+
+
+def step_checks(run_a: Run, run_b: Run) -> pd.DataFrame:
+    """Each step both runs have: its machine check (mean of start and end) in A and in B, on
+    the run's threads and on one thread, and B / A."""
+    means = []
+    for run in (run_a, run_b):
+        checks = machine_checks(run)
+        checks["step"] = [step_name(run, step) for step in checks["step"]]
+        means.append(checks.pivot_table(index="step", columns="rate", values="mean",
+                                        dropna=False))
+    joined = means[0].add_suffix("_a").join(means[1].add_suffix("_b"), how="inner")
+    for rate in CHECK_RATES:
+        joined[f"{rate}_ratio"] = joined[f"{rate}_b"] / joined[f"{rate}_a"]
+    return joined
+
+
 def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
-    """Every case both runs timed, with time per sample (or per call) in each and B / A."""
+    """Every case both runs timed, with time per sample (or per call) in each and B / A, and
+    how far the machine check of the case's step moved between the runs."""
     a, b = comparable(cases_frame(run_a)), comparable(cases_frame(run_b))
-    columns = KEY + ["time_per_unit_s", "median_s", "ranked"]
+    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step"]
     merged = a[columns].merge(b[columns], on=KEY, suffixes=("_a", "_b"))
     merged["ratio"] = merged["time_per_unit_s_b"] / merged["time_per_unit_s_a"]
+    for run, side in ((run_a, "step_a"), (run_b, "step_b")):
+        merged[side] = [step_name(run, step) for step in merged[side]]
+    # A check's rate is work per second: the machine was slower in B when B / A is below 1,
+    # so the time it would explain is A / B.
+    checks = step_checks(run_a, run_b)
+    for rate, column in (("run_threads_gflops", "check_ratio"),
+                         ("one_thread_gflops", "check_ratio_one")):
+        by_step = 1 / checks[f"{rate}_ratio"] if not checks.empty else pd.Series(dtype=float)
+        merged[column] = merged["step_b"].map(by_step).where(
+            merged["step_a"] == merged["step_b"])
+    merged["machine_move"] = np.maximum((merged["check_ratio"] - 1).abs(),
+                                        (merged["check_ratio_one"] - 1).abs())
     keys_a, keys_b = set(map(tuple, a[KEY].to_numpy())), set(map(tuple, b[KEY].to_numpy()))
     ratios = merged["ratio"][np.isfinite(merged["ratio"]) & (merged["ratio"] > 0)]
     # Repeatability: a median of over 1 ms should move by no more than 5% between two runs
@@ -1167,7 +1259,13 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
                "geometric_mean": float(np.exp(np.log(ratios).mean())) if len(ratios) else math.nan,
                "over_1ms": len(long), "moved_over_5pc": int((moved > 0.05).sum()),
                "median_move": float(moved.median()) if len(moved) else math.nan,
-               "p90_move": float(moved.quantile(0.9)) if len(moved) else math.nan}
+               "p90_move": float(moved.quantile(0.9)) if len(moved) else math.nan,
+               # of those that moved, how many ran in a step whose machine check moved too
+               "checked": int(long["machine_move"].notna().sum()),
+               "moved_with_machine": int(((moved > 0.05) & (long["machine_move"] > 0.05)).sum()),
+               "steps_machine_moved": int((checks.filter(like="_ratio") - 1).abs().gt(0.05)
+                                          .any(axis=1).sum()) if not checks.empty else 0,
+               "steps_checked": len(checks)}
     return merged, summary
 
 
@@ -1194,12 +1292,17 @@ def compare_text(run_a: Run, run_b: Run) -> str:
         "A": merged["time_per_unit_s_a"].map(seconds_text),
         "B": merged["time_per_unit_s_b"].map(seconds_text),
         "B/A": merged["ratio"].map(lambda r: f"{r:.3f}"),
+        "check B/A": [f"{run:.3f} / {one:.3f}" if math.isfinite(run) and math.isfinite(one)
+                      else "-" for run, one in zip(merged["check_ratio"],
+                                                   merged["check_ratio_one"])],
         "": ["" if not is_timed or (ra and rb) else "not ranked in " + (
             "A and B" if not (ra or rb) else "A" if not ra else "B")
              for is_timed, ra, rb in zip(timed, merged["ranked_a"], merged["ranked_b"])],
     })
     lines.append("Time per sample (per call for cold start, GEMM and loss curves); "
-                 "B/A below 1: B is faster.")
+                 "B/A below 1: B is faster. check B/A: how much longer the machine check of the "
+                 "case's step took in B (on the run's threads / on one thread; "
+                 "bench/steadiness.py).")
     lines.append(shown.to_string(index=False))
     lines += ["", f"{summary['shared']} shared cases; geometric mean of B/A "
                   f"{summary['geometric_mean']:.3f}; only in A: {summary['only_a']}, only in B: "
@@ -1207,4 +1310,11 @@ def compare_text(run_a: Run, run_b: Run) -> str:
               f"{summary['moved_over_5pc']} of the {summary['over_1ms']} cases with medians over "
               f"1 ms moved by more than 5% (by how much they moved: median "
               f"{summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%})"]
+    if summary["checked"]:
+        lines.append(
+            f"The machine check moved by more than 5% in {summary['steps_machine_moved']} of "
+            f"the {summary['steps_checked']} steps; {summary['moved_with_machine']} of the "
+            f"{summary['moved_over_5pc']} cases that moved by more than 5% ran in one of them")
+    else:
+        lines.append("No machine check to compare (runs made before bench/steadiness.py)")
     return "\n".join(lines)

@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import IMPLEMENTATIONS, assert_params_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import IMPLEMENTATIONS, assert_params_close
 
 import impls
 from impls import networks

@@ -1,0 +1,57 @@
+"""How fast the machine itself was, when each benchmark process started and when it ended.
+
+A benchmark is only as repeatable as the machine under it, and a shared virtual machine's
+speed is not constant. On the project's 2-core VM, single-threaded work repeats within 2-3%
+from one minute to the next, but work shared between the two cores does not: the host places
+the two virtual CPUs as it pleases, and the threads' hand-offs and shared data cost more in
+some periods than in others. NumPy's two-thread MNIST training step (OpenBLAS shares its
+packed matrices between its threads) took 17 us per sample in some minutes and 22 us in
+others, for minutes at a time, while its one-thread step stayed at 30-31 us.
+
+So every benchmark process times the same small, fixed piece of work when it starts and again
+when it ends: a float64 matrix product at the MNIST hidden layer's shape, on the run's threads
+and on one. Its rate, in GFLOP/s, goes into the process's JSON (`nnbench.machine_check`). The
+report shows it beside each step, with how far it moved during the run, and `nnbench compare`
+shows it beside the cases: when a case moved and the check of its step moved alike, the
+machine moved, not the implementation.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .workloads import threads_in_effect
+
+SHAPE = (128, 784, 512)  # a batch of 128 through the MNIST network's hidden layer
+CALLS = 25  # about 25 ms on two threads of the project's machine, 45 ms on one
+
+
+def gemm_gflops(threads: int | None) -> float:
+    """The median rate of CALLS products of SHAPE, on `threads` BLAS threads (None: the
+    process's setting)."""
+    m, k, n = SHAPE
+    rng = np.random.default_rng(0)
+    A, B = rng.random((m, k)), rng.random((k, n))
+    C = np.empty((m, n))
+    with threadpool_limits(limits=threads, user_api="blas"):
+        for _ in range(3):  # wake the BLAS threads and warm the caches
+            np.matmul(A, B, out=C)
+        times = []
+        for _ in range(CALLS):
+            started = time.perf_counter()
+            np.matmul(A, B, out=C)
+            times.append(time.perf_counter() - started)
+    return 2 * m * k * n / statistics.median(times) / 1e9
+
+
+def check() -> dict:
+    """The check's rates now: on the run's threads, and on one thread if that is another."""
+    result = {"time": time.time(), "threads": threads_in_effect(),
+              "run_threads_gflops": gemm_gflops(None)}
+    result["one_thread_gflops"] = (gemm_gflops(1) if threads_in_effect() > 1
+                                   else result["run_threads_gflops"])
+    return result

@@ -1,0 +1,116 @@
+"""The machine check (bench/steadiness.py): measured in every benchmark process, shown in the
+report beside each step, and set beside the cases by `compare`."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bench import report, steadiness
+from bench.cli import main
+
+RUN_A = Path(__file__).parent / "data" / "bench_run_a.json"
+
+
+def test_the_check_measures_both_settings(monkeypatch):
+    monkeypatch.setattr(steadiness, "CALLS", 3)
+    check = steadiness.check()
+    assert check["threads"] >= 1 and check["time"] > 0
+    for rate in ("run_threads_gflops", "one_thread_gflops"):
+        assert math.isfinite(check[rate]) and check[rate] > 0
+
+
+def test_on_one_thread_the_two_rates_are_one_measurement(monkeypatch):
+    monkeypatch.setattr(steadiness, "CALLS", 3)
+    monkeypatch.setattr(steadiness, "threads_in_effect", lambda: 1)
+    check = steadiness.check()
+    assert check["one_thread_gflops"] == check["run_threads_gflops"]
+
+
+def with_checks(tmp_path: Path, name: str, start: float, end: float, scale: float = 1.0) -> Path:
+    """Run A's JSON with a machine check (run's threads `start` -> `end` GFLOP/s, one thread
+    half of that), every median multiplied by `scale`."""
+    document = json.loads(RUN_A.read_text())
+    document["nnbench"]["machine_check"] = {
+        when: {"time": 0.0, "threads": 2, "run_threads_gflops": rate,
+               "one_thread_gflops": rate / 2}
+        for when, rate in (("start", start), ("end", end))}
+    for bench in document["benchmarks"]:
+        bench["stats"] = {key: value * scale if key in ("min", "max", "mean", "median", "iqr")
+                          else value for key, value in bench["stats"].items()}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_the_report_shows_each_steps_check_and_how_far_it_moved(tmp_path):
+    path = with_checks(tmp_path, "run", 100.0, 80.0)
+    run = report.load_run(path)
+    checks = report.machine_checks(run).set_index("rate")
+    assert checks.loc["run_threads_gflops", "mean"] == pytest.approx(90.0)
+    assert checks.loc["one_thread_gflops", "start"] == pytest.approx(50.0)
+    lines = report.steadiness_lines(run)
+    assert "- run's threads: 80 to 100 GFLOP/s over 2 checks (the fastest 25% above the " \
+           "slowest)" in lines
+    assert "- one thread: 40 to 50 GFLOP/s over 2 checks (the fastest 25% above the " \
+           "slowest)" in lines
+    assert report.check_text(report.machine_checks(run), run.name, "run_threads_gflops") == \
+        "100 → 80"
+
+
+def test_a_run_without_checks_has_no_steadiness_section(tmp_path):
+    run = report.load_run(RUN_A)
+    assert report.steadiness_lines(run) == []
+    out = tmp_path / "out"
+    assert main(["report", str(RUN_A), "--out", str(out)]) == 0
+    assert "How steady the machine was" not in (out / "REPORT.md").read_text()
+
+
+def test_compare_sets_the_machines_move_beside_the_cases(tmp_path, capsys):
+    """B ran every case 1.5x slower on a machine whose check was 1.5x slower: every case over
+    1 ms moved, and every one of them in a step whose check moved too."""
+    a = with_checks(tmp_path, "a", 100.0, 100.0)
+    b = with_checks(tmp_path, "b", 100 / 1.5, 100 / 1.5, scale=1.5)
+    merged, summary = report.compare(report.load_run(a), report.load_run(b))
+    assert merged["ratio"].to_numpy() == pytest.approx(1.5)
+    assert merged["check_ratio"].to_numpy() == pytest.approx(1.5)
+    assert merged["check_ratio_one"].to_numpy() == pytest.approx(1.5)
+    assert summary["moved_over_5pc"] == summary["moved_with_machine"] == summary["over_1ms"] > 0
+    assert summary["steps_machine_moved"] == summary["steps_checked"] == 1
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "1.500 / 1.500" in out
+    assert (f"The machine check moved by more than 5% in 1 of the 1 steps; "
+            f"{summary['over_1ms']} of the {summary['over_1ms']} cases") in out
+
+
+def test_a_steady_machine_explains_no_move(tmp_path):
+    a = with_checks(tmp_path, "a", 100.0, 100.0)
+    b = with_checks(tmp_path, "b", 101.0, 99.0, scale=1.5)
+    _, summary = report.compare(report.load_run(a), report.load_run(b))
+    assert summary["moved_over_5pc"] > 0 and summary["moved_with_machine"] == 0
+    assert summary["steps_machine_moved"] == 0
+
+
+def test_runs_from_before_the_check_still_compare(tmp_path):
+    a = with_checks(tmp_path, "a", 100.0, 100.0)
+    merged, summary = report.compare(report.load_run(a), report.load_run(RUN_A))
+    assert merged["check_ratio"].isna().all() and summary["checked"] == 0
+    assert summary["moved_over_5pc"] == 0
+
+
+def test_the_benchmark_json_carries_the_check_of_its_start_and_end(tmp_path):
+    """A real benchmark process (the GEMM step, quick mode) writes both checks."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "gemm.json"
+    subprocess.run([sys.executable, "-m", "pytest", "bench/test_gemm.py", "-q",
+                    "-p", "no:cacheprovider", "--nnbench-mode", "quick",
+                    f"--benchmark-json={out}"], check=True, capture_output=True,
+                   cwd=Path(__file__).parent.parent)
+    check = json.loads(out.read_text())["nnbench"]["machine_check"]
+    assert set(check) == {"start", "end"}
+    assert check["end"]["time"] >= check["start"]["time"]
+    assert all(check[when]["run_threads_gflops"] > 0 for when in check)
