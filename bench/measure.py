@@ -17,7 +17,8 @@ Every timed case follows the same steps, whichever operation it times:
 4. **Time**: one warm-up round (JIT compilation, graph tracing and compiling for this data
    shape happen here; cold start measures them apart; the sampled paradigms compile nothing
    and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.case_s`,
-   between `min_rounds` and `max_rounds`.
+   between `min_rounds` and `max_rounds`; in the default mode between two machine checks
+   (bench/steadiness.py), so that the case says how fast the machine was while it ran.
 
 With a limit on one case (`Mode.max_case_s`, `nnbench run --max-case-seconds S`), the
 time its timed rounds will take is estimated before they start, from the first round
@@ -48,6 +49,7 @@ import impls
 from impls.errors import BudgetError
 from impls.spec import NetworkSpec, Params, init_params
 
+from . import steadiness
 from .workloads import SAMPLED, Mode, Variant, threads_in_effect
 
 # Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
@@ -271,6 +273,17 @@ def base_info(variant: Variant, network: str, dtype: str, built: Built, impl) ->
     }
 
 
+def timed(benchmark, mode: Mode, function, **pedantic) -> None:
+    """benchmark.pedantic(function, ...), between two machine checks when the mode makes them
+    per case (bench/steadiness.py): how fast the machine was just before and just after."""
+    check = benchmark.extra_info["machine_check"] = {}
+    if mode.case_checks:
+        check["start"] = steadiness.check()
+    benchmark.pedantic(function, **pedantic)
+    if mode.case_checks:
+        check["end"] = steadiness.check()
+
+
 def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built: Built,
                    X, Y, lr: float, batch_size: int | None, max_epochs: int, mode: Mode,
                    kind: str = "train", **info) -> None:
@@ -307,7 +320,7 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         flops=built.spec.flops_per_sample()["train"] * n * epochs,
         warm_up_s=warm_up_s, estimate_s=estimate_s, **verdict.info(), **info)
     benchmark.group = f"{network} {kind} {dtype}"
-    benchmark.pedantic(fit, args=(n, epochs), rounds=rounds_for(round_s, mode))
+    timed(benchmark, mode, fit, args=(n, epochs), rounds=rounds_for(round_s, mode))
 
 
 MAX_CALLS = 1_000_000  # predict calls in one round, at most
@@ -339,8 +352,8 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
         iterations=iterations, flops=built.spec.flops_per_sample()["predict"] * n,
         estimate_s=estimate_s, **verdict.info(), **info)
     benchmark.group = f"{network} predict {dtype}"
-    benchmark.pedantic(predict, args=(n,), rounds=rounds_for(call_s * iterations, mode),
-                       iterations=iterations)
+    timed(benchmark, mode, predict, args=(n,), rounds=rounds_for(call_s * iterations, mode),
+          iterations=iterations)
 
 
 def preset_params(preset) -> Callable[[NetworkSpec], Params]:

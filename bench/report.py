@@ -175,6 +175,8 @@ def cases_frame(run: Run) -> pd.DataFrame:
                    "min_s": stats.get("min", math.nan), "rounds": stats.get("rounds", 0),
                    "iterations": stats.get("iterations", 1)}
             row["shape"] = shape_text(info.get("sizes"))
+            for rate, column in CHECK_COLUMNS.items():  # the machine check around the case
+                row[column] = check_mean(info.get("machine_check"), rate)
             rows.append(row)
     cases = pd.DataFrame(rows)
     if cases.empty:
@@ -763,6 +765,14 @@ def machine_lines(run: Run) -> list[str]:
 # ---- the machine's own speed during the run (bench/steadiness.py) ----
 
 CHECK_RATES = {"run_threads_gflops": "run's threads", "one_thread_gflops": "one thread"}
+CHECK_COLUMNS = {"run_threads_gflops": "check_run", "one_thread_gflops": "check_one"}
+
+
+def check_mean(check, rate: str) -> float:
+    """A machine check's mean rate over its start and end (NaN without one)."""
+    values = [check[when][rate] for when in ("start", "end")
+              if isinstance(check, dict) and rate in check.get(when, {})]
+    return sum(values) / len(values) if values else math.nan
 
 
 def machine_checks(run: Run) -> pd.DataFrame:
@@ -774,8 +784,7 @@ def machine_checks(run: Run) -> pd.DataFrame:
         for rate in CHECK_RATES:
             values = [check.get(when, {}).get(rate, math.nan) for when in ("start", "end")]
             rows.append({"step": step, "rate": rate, "start": values[0], "end": values[1],
-                         "mean": float(np.nanmean(values)) if any(map(math.isfinite, values))
-                         else math.nan})
+                         "mean": check_mean(check, rate)})
     return pd.DataFrame(rows, columns=["step", "rate", "start", "end", "mean"])
 
 
@@ -786,28 +795,39 @@ def check_text(checks: pd.DataFrame, step: str, rate: str) -> str:
     return f"{row['start'].iloc[0]:.0f} → {row['end'].iloc[0]:.0f}"
 
 
+def check_values(run: Run, rate: str) -> np.ndarray:
+    """Every machine check's rate in the run: each process's start and end, and each case's."""
+    checks = [document["nnbench"].get("machine_check") for document in run.documents.values()]
+    checks += [bench["extra_info"].get("machine_check") for document in run.documents.values()
+               for bench in document["benchmarks"]]
+    values = [check[when][rate] for check in checks if isinstance(check, dict)
+              for when in ("start", "end") if rate in check.get(when, {})]
+    return np.array(values, dtype=float)
+
+
 def steadiness_lines(run: Run) -> list[str]:
-    """How far the machine check moved over the run's processes, and what that means."""
-    checks = machine_checks(run)
+    """How far the machine check moved over the run, and what that means."""
     lines = []
     for rate, label in CHECK_RATES.items():
-        values = checks.loc[checks["rate"] == rate, ["start", "end"]].to_numpy().ravel()
-        values = values[np.isfinite(values)]
+        values = check_values(run, rate)
         if len(values) < 2:
             continue
+        median = float(np.median(values))
+        slow = float(np.mean(values < 0.95 * median))
         lines.append(f"- {label}: {values.min():.0f} to {values.max():.0f} GFLOP/s over "
-                     f"{len(values)} checks (the fastest {values.max() / values.min() - 1:.0%} "
-                     f"above the slowest)")
+                     f"{len(values)} checks, median {median:.0f}; {slow:.0%} of the checks "
+                     f"found the machine more than 5% slower than that")
     if not lines:
         return []
     return ["## How steady the machine was", "",
             "Every process timed the same float64 product, (128x784) @ (784x512), when it "
             "started and when it ended (the columns \"check\" of the table above, GFLOP/s, "
-            "start → end):", "", *lines, "",
+            "start → end), and in the default mode also just before and just after each "
+            "predict and train case:", "", *lines, "",
             "A case's time moves with the machine's: a case measured while the check was slow "
-            "is slow too. When two runs of the same code differ, `nnbench compare` shows each "
-            "step's check beside the cases, so that what the machine did can be told from "
-            "what an implementation did.", ""]
+            "is slow too. When two runs of the same code differ, `nnbench compare` sets the "
+            "checks made around each case beside it, so that what the machine did can be told "
+            "from what an implementation did.", ""]
 
 
 def implementations_table(run: Run) -> pd.DataFrame:
@@ -1233,19 +1253,21 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
     """Every case both runs timed, with time per sample (or per call) in each and B / A, and
     how far the machine check of the case's step moved between the runs."""
     a, b = comparable(cases_frame(run_a)), comparable(cases_frame(run_b))
-    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step"]
+    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step", *CHECK_COLUMNS.values()]
     merged = a[columns].merge(b[columns], on=KEY, suffixes=("_a", "_b"))
     merged["ratio"] = merged["time_per_unit_s_b"] / merged["time_per_unit_s_a"]
     for run, side in ((run_a, "step_a"), (run_b, "step_b")):
         merged[side] = [step_name(run, step) for step in merged[side]]
     # A check's rate is work per second: the machine was slower in B when B / A is below 1,
-    # so the time it would explain is A / B.
+    # so the time it would explain is A / B. The checks made around the case itself where
+    # both runs have them; else those made at the start and end of its step's process.
     checks = step_checks(run_a, run_b)
-    for rate, column in (("run_threads_gflops", "check_ratio"),
-                         ("one_thread_gflops", "check_ratio_one")):
+    for rate, case_column, column in (("run_threads_gflops", "check_run", "check_ratio"),
+                                      ("one_thread_gflops", "check_one", "check_ratio_one")):
         by_step = 1 / checks[f"{rate}_ratio"] if not checks.empty else pd.Series(dtype=float)
-        merged[column] = merged["step_b"].map(by_step).where(
-            merged["step_a"] == merged["step_b"])
+        step_ratio = merged["step_b"].map(by_step).where(merged["step_a"] == merged["step_b"])
+        case_ratio = merged[f"{case_column}_a"] / merged[f"{case_column}_b"]
+        merged[column] = case_ratio.fillna(step_ratio)
     merged["machine_move"] = np.maximum((merged["check_ratio"] - 1).abs(),
                                         (merged["check_ratio_one"] - 1).abs())
     keys_a, keys_b = set(map(tuple, a[KEY].to_numpy())), set(map(tuple, b[KEY].to_numpy()))
@@ -1260,7 +1282,7 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
                "over_1ms": len(long), "moved_over_5pc": int((moved > 0.05).sum()),
                "median_move": float(moved.median()) if len(moved) else math.nan,
                "p90_move": float(moved.quantile(0.9)) if len(moved) else math.nan,
-               # of those that moved, how many ran in a step whose machine check moved too
+               # of those that moved, how many had a machine check that moved too
                "checked": int(long["machine_move"].notna().sum()),
                "moved_with_machine": int(((moved > 0.05) & (long["machine_move"] > 0.05)).sum()),
                "steps_machine_moved": int((checks.filter(like="_ratio") - 1).abs().gt(0.05)
@@ -1300,9 +1322,9 @@ def compare_text(run_a: Run, run_b: Run) -> str:
              for is_timed, ra, rb in zip(timed, merged["ranked_a"], merged["ranked_b"])],
     })
     lines.append("Time per sample (per call for cold start, GEMM and loss curves); "
-                 "B/A below 1: B is faster. check B/A: how much longer the machine check of the "
-                 "case's step took in B (on the run's threads / on one thread; "
-                 "bench/steadiness.py).")
+                 "B/A below 1: B is faster. check B/A: how much longer the machine check took "
+                 "in B (on the run's threads / on one thread; bench/steadiness.py), as made "
+                 "around the case, or at the start and end of its step for a case without.")
     lines.append(shown.to_string(index=False))
     lines += ["", f"{summary['shared']} shared cases; geometric mean of B/A "
                   f"{summary['geometric_mean']:.3f}; only in A: {summary['only_a']}, only in B: "
@@ -1314,7 +1336,8 @@ def compare_text(run_a: Run, run_b: Run) -> str:
         lines.append(
             f"The machine check moved by more than 5% in {summary['steps_machine_moved']} of "
             f"the {summary['steps_checked']} steps; {summary['moved_with_machine']} of the "
-            f"{summary['moved_over_5pc']} cases that moved by more than 5% ran in one of them")
+            f"{summary['moved_over_5pc']} cases that moved by more than 5% had a machine check "
+            f"(their own, or their step's) that moved by more than 5% too")
     else:
         lines.append("No machine check to compare (runs made before bench/steadiness.py)")
     return "\n".join(lines)

@@ -9,15 +9,18 @@ packed matrices between its threads) took 17 us per sample in some minutes and 2
 others, for minutes at a time, while its one-thread step stayed at 30-31 us.
 
 So every benchmark process times the same small, fixed piece of work when it starts and again
-when it ends: a float64 matrix product at the MNIST hidden layer's shape, on the run's threads
-and on one. Its rate, in GFLOP/s, goes into the process's JSON (`nnbench.machine_check`). The
-report shows it beside each step, with how far it moved during the run, and `nnbench compare`
-shows it beside the cases: when a case moved and the check of its step moved alike, the
-machine moved, not the implementation.
+when it ends, and in the default mode also just before and just after each predict and train
+case's timed rounds: a float64 matrix product at the MNIST hidden layer's shape, on the run's
+threads and on one. Its rate, in GFLOP/s, goes into the JSON (the process's
+`nnbench.machine_check`, a case's `extra_info.machine_check`). The report shows it beside each
+step, with how far it moved during the run, and `nnbench compare` sets it beside the cases:
+when a case moved and the machine check made around it moved alike, the machine moved, not the
+implementation.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 
@@ -27,16 +30,22 @@ from threadpoolctl import threadpool_limits
 from .workloads import threads_in_effect
 
 SHAPE = (128, 784, 512)  # a batch of 128 through the MNIST network's hidden layer
-CALLS = 25  # about 25 ms on two threads of the project's machine, 45 ms on one
+CALLS = 10  # a check takes about 30 ms on the project's machine, both settings together
+
+
+@functools.cache
+def operands() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A, B and the output C of the product, made once per process."""
+    m, k, n = SHAPE
+    rng = np.random.default_rng(0)
+    return rng.random((m, k)), rng.random((k, n)), np.empty((m, n))
 
 
 def gemm_gflops(threads: int | None) -> float:
     """The median rate of CALLS products of SHAPE, on `threads` BLAS threads (None: the
     process's setting)."""
     m, k, n = SHAPE
-    rng = np.random.default_rng(0)
-    A, B = rng.random((m, k)), rng.random((k, n))
-    C = np.empty((m, n))
+    A, B, C = operands()
     with threadpool_limits(limits=threads, user_api="blas"):
         for _ in range(3):  # wake the BLAS threads and warm the caches
             np.matmul(A, B, out=C)

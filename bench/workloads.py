@@ -147,6 +147,7 @@ class Mode:
     dtypes: tuple[str, ...]  # the dtypes run unless asked for others
     extra_variants: bool  # EXTRA_VARIANTS too, unless variants are named
     gemm_after: bool  # measure the GEMM rate at the end of the run as well
+    case_checks: bool  # a machine check before and after each predict and train case
     gemm_shapes: tuple[tuple[int, int, int], ...] = field(
         default=((128, 784, 512), (1024, 1024, 1024)))
     max_case_s: float | None = None  # skip a case estimated to take longer (None: no limit)
@@ -179,6 +180,7 @@ MODES = {
         memory_widths=(16, 64, 256, 1024), memory_batch=8,
         memory_variants=("python", "numpy", "numba", "jacobian"),
         timeout_s=480, dtypes=DTYPES, extra_variants=True, gemm_after=True,
+        case_checks=True,
     ),
     "quick": Mode(
         "quick", _workloads(mnist_train=1024, mnist_predict=256),
@@ -193,7 +195,9 @@ MODES = {
         memory_widths=(16, 64), memory_batch=4, memory_variants=("numpy", "jacobian"),
         # The smoke test covers every implementation and network once: float32 and the
         # extra settings of an implementation would only double its time.
+        # The machine check is made at each process's start and end only (bench/steadiness.py).
         timeout_s=60, dtypes=("float64",), extra_variants=False, gemm_after=False,
+        case_checks=False,
     ),
 }
 

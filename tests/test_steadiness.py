@@ -51,10 +51,10 @@ def test_the_report_shows_each_steps_check_and_how_far_it_moved(tmp_path):
     assert checks.loc["run_threads_gflops", "mean"] == pytest.approx(90.0)
     assert checks.loc["one_thread_gflops", "start"] == pytest.approx(50.0)
     lines = report.steadiness_lines(run)
-    assert "- run's threads: 80 to 100 GFLOP/s over 2 checks (the fastest 25% above the " \
-           "slowest)" in lines
-    assert "- one thread: 40 to 50 GFLOP/s over 2 checks (the fastest 25% above the " \
-           "slowest)" in lines
+    assert ("- run's threads: 80 to 100 GFLOP/s over 2 checks, median 90; 50% of the checks "
+            "found the machine more than 5% slower than that") in lines
+    assert ("- one thread: 40 to 50 GFLOP/s over 2 checks, median 45; 50% of the checks found "
+            "the machine more than 5% slower than that") in lines
     assert report.check_text(report.machine_checks(run), run.name, "run_threads_gflops") == \
         "100 → 80"
 
@@ -114,3 +114,76 @@ def test_the_benchmark_json_carries_the_check_of_its_start_and_end(tmp_path):
     assert set(check) == {"start", "end"}
     assert check["end"]["time"] >= check["start"]["time"]
     assert all(check[when]["run_threads_gflops"] > 0 for when in check)
+
+
+def test_compare_uses_the_checks_made_around_each_case(tmp_path):
+    """B ran numpy's cases 1.5x slower, each with a machine check 1.5x slower around it; the
+    steps' own checks did not move: the cases' checks explain numpy's moves."""
+    a = with_checks(tmp_path, "a", 100.0, 100.0)
+    document = json.loads(with_checks(tmp_path, "b", 100.0, 100.0).read_text())
+    for bench in document["benchmarks"]:
+        slow = bench["extra_info"].get("variant") == "numpy"
+        rate = 100 / 1.5 if slow else 100.0
+        bench["extra_info"]["machine_check"] = {
+            when: {"run_threads_gflops": rate, "one_thread_gflops": rate / 2}
+            for when in ("start", "end")}
+        if slow:
+            bench["stats"] = {key: value * 1.5 if key in ("min", "max", "mean", "median", "iqr")
+                              else value for key, value in bench["stats"].items()}
+    b = tmp_path / "b_cases.json"
+    b.write_text(json.dumps(document))
+    merged, summary = report.compare(report.load_run(a), report.load_run(b))
+    # A has no checks around its cases: where B has them alone, the step's stand in.
+    assert merged["check_ratio"].to_numpy() == pytest.approx(1.0)
+    assert summary["moved_with_machine"] == 0 < summary["moved_over_5pc"]
+    merged, summary = report.compare(report.load_run(b), report.load_run(b))
+    assert merged["check_ratio"].to_numpy() == pytest.approx(1.0)
+    # Both with checks around the cases: numpy's moved with its own.
+    c = tmp_path / "c.json"
+    document_a = json.loads(b.read_text())
+    for bench in document_a["benchmarks"]:
+        bench["extra_info"]["machine_check"] = {
+            when: {"run_threads_gflops": 100.0, "one_thread_gflops": 50.0}
+            for when in ("start", "end")}
+        if bench["extra_info"].get("variant") == "numpy":
+            bench["stats"] = {key: value / 1.5 if key in ("min", "max", "mean", "median", "iqr")
+                              else value for key, value in bench["stats"].items()}
+    c.write_text(json.dumps(document_a))
+    merged, summary = report.compare(report.load_run(c), report.load_run(b))
+    numpy_rows = merged["variant"] == "numpy"
+    assert merged.loc[numpy_rows, "check_ratio"].to_numpy() == pytest.approx(1.5)
+    assert merged.loc[~numpy_rows, "check_ratio"].to_numpy() == pytest.approx(1.0)
+    assert summary["moved_over_5pc"] == summary["moved_with_machine"] > 0
+    assert summary["steps_machine_moved"] == 0
+    lines = report.steadiness_lines(report.load_run(b))
+    checks = 2 + 2 * len(document["benchmarks"])  # the process's, and two per case
+    assert any(f"over {checks} checks" in line for line in lines)
+
+
+class RecordingBenchmark:
+    """What `timed` needs of pytest-benchmark's fixture."""
+
+    def __init__(self):
+        self.extra_info, self.calls = {}, 0
+
+    def pedantic(self, function, args=(), rounds=1, iterations=1):
+        for _ in range(rounds * iterations):
+            function(*args)
+            self.calls += 1
+
+
+@pytest.mark.parametrize("case_checks", [True, False])
+def test_a_case_is_timed_between_two_checks_when_the_mode_says_so(monkeypatch, case_checks):
+    import dataclasses
+
+    from bench.measure import timed
+    from bench.workloads import get_mode
+
+    monkeypatch.setattr(steadiness, "CALLS", 2)
+    mode = dataclasses.replace(get_mode("quick"), case_checks=case_checks)
+    benchmark = RecordingBenchmark()
+    timed(benchmark, mode, lambda n: None, args=(3,), rounds=2)
+    assert benchmark.calls == 2
+    check = benchmark.extra_info["machine_check"]
+    assert set(check) == ({"start", "end"} if case_checks else set())
+    assert get_mode("default").case_checks and not get_mode("quick").case_checks
