@@ -966,6 +966,15 @@ def target_lines(run: Run, table: pd.DataFrame, cases: pd.DataFrame) -> list[str
                          f"implementation, took {claims_step['seconds']:.0f} s more")
         else:
             lines.append(f"- This {mode} run took {seconds:.0f} s (target: at most {limit} s)")
+    run_threads = check_values(run, "run_threads_gflops")
+    if len(run_threads) >= 2:
+        median = np.median(run_threads)
+        lines.append(f"- Repeatability (target: a repeat on a quiet machine moves no median over "
+                     f"1 ms by more than 5%; `nnbench compare` measures it): how quiet the "
+                     f"machine was, its check on the run's threads {run_threads.min():.0f} to "
+                     f"{run_threads.max():.0f} GFLOP/s, "
+                     f"{np.mean(run_threads < 0.95 * median):.0%} of the checks more than 5% "
+                     f"below their median (\"How steady the machine was\")")
     return lines
 
 

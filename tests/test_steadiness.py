@@ -187,3 +187,12 @@ def test_a_case_is_timed_between_two_checks_when_the_mode_says_so(monkeypatch, c
     check = benchmark.extra_info["machine_check"]
     assert set(check) == ({"start", "end"} if case_checks else set())
     assert get_mode("default").case_checks and not get_mode("quick").case_checks
+
+
+def test_the_figures_section_says_how_quiet_the_machine_was(tmp_path):
+    run = report.load_run(with_checks(tmp_path, "run", 100.0, 80.0))
+    cases = report.cases_frame(run)
+    lines = report.target_lines(run, report.main_table(run, cases), cases)
+    assert any(line.startswith("- Repeatability (target:") and
+               "its check on the run's threads 80 to 100 GFLOP/s, 50% of the checks more than "
+               "5% below their median" in line for line in lines)
