@@ -1,4 +1,4 @@
-"""How fast the machine itself was, when each benchmark process started and when it ended.
+"""How fast the machine itself was while the benchmark ran: a fixed product, timed again and again.
 
 A benchmark is only as repeatable as the machine under it, and a shared virtual machine's
 speed is not constant. On the project's 2-core VM, single-threaded work repeats within 2-3%
