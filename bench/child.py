@@ -18,6 +18,12 @@ benchmark process stops its cold-start probe), then, after a short grace, SIGKIL
 group and to the groups of every process that descended from the child (found in /proc on
 Linux), for a child that did not listen or left a process of its own session behind.
 
+A child may be held to some of the CPUs (`cpus`; the runner's `--threads N` below the core
+count): it is started from a thread set to those CPUs, and a new process inherits the CPU
+set of the thread that made it, before any of its own threads exist. (Setting it in the
+child would be too late for the BLAS and OpenMP threads a library starts as it loads, and
+`preexec_fn` is unsafe beside the runner's other threads.)
+
 One catch: Linux keeps a process's `ru_maxrss` across `exec`, so a child started by a big
 process starts with its parent's high-water mark. A process that wants its own peak reads
 `VmHWM` from /proc/self/status (`peak_rss_self`), which belongs to the program it runs.
@@ -33,7 +39,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,9 +113,11 @@ class ChildResult:
 
 def run_child(command: list[str], env: dict[str, str], log: Path | None, cwd: Path,
               timeout_s: float | None = None, on_tick: Callable[[float], None] | None = None,
-              tick_s: float = 0.25, stdout=None) -> ChildResult:
+              tick_s: float = 0.25, stdout=None,
+              cpus: Collection[int] | None = None) -> ChildResult:
     """Run `command` in `cwd` to the end (or until `timeout_s`), its output appended to `log`.
 
+    `cpus`, when given, are the only CPUs the child and its threads and children may run on.
     `stdout` may be given separately (an open file) when the caller wants to read it;
     `on_tick(elapsed)` is called every `tick_s` while the child runs. The working directory
     matters: `python -m` puts it first on the child's path, so it must not be one holding
@@ -132,11 +140,12 @@ def run_child(command: list[str], env: dict[str, str], log: Path | None, cwd: Pa
         timed_out = False
         try:
             with signals_held():  # until the child is known, and waited for
-                process = subprocess.Popen(
-                    command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                    stdout=stdout if stdout is not None else sink,
-                    stderr=sink if log_file is not None else subprocess.DEVNULL,
-                    start_new_session=True)
+                with cpus_of_this_thread(cpus):
+                    process = subprocess.Popen(
+                        command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                        stdout=stdout if stdout is not None else sink,
+                        stderr=sink if log_file is not None else subprocess.DEVNULL,
+                        start_new_session=True)
                 threading.Thread(target=wait, daemon=True).start()
             while not reaped.wait(tick_s):
                 elapsed = time.perf_counter() - started
@@ -176,6 +185,20 @@ def signals_held() -> Iterator[None]:
     finally:
         if held:
             os.kill(os.getpid(), held[0])
+
+
+@contextlib.contextmanager
+def cpus_of_this_thread(cpus: Collection[int] | None) -> Iterator[None]:
+    """Inside the block, the calling thread runs on `cpus` only (None: no change)."""
+    if not cpus:
+        yield
+        return
+    before = os.sched_getaffinity(0)  # on Linux, 0 is the calling thread, not the process
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def peak_rss_self() -> int:

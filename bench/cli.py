@@ -191,7 +191,8 @@ def add_run(commands):
     parser.add_argument("--dtype", nargs="+", metavar="NAME",
                         help="float64, float32 (default: both; --quick: float64)")
     parser.add_argument("--threads", type=int,
-                        help="threads for BLAS, OpenMP, Numba and TensorFlow (default: every "
+                        help="threads for BLAS, OpenMP, Numba and TensorFlow; fewer than the "
+                             "cores also holds each step to that many CPUs (default: every "
                              "core)")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, few rounds, float64: a smoke test of about a "

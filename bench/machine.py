@@ -33,12 +33,17 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def cores() -> int:
-    """CPUs this process may run on (a container's share, not the host's)."""
+def cpus() -> list[int]:
+    """The CPUs this process may run on (a container's share, not the host's)."""
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on macOS: every CPU
+        return list(range(os.cpu_count() or 1))
+
+
+def cores() -> int:
+    """How many CPUs this process may run on."""
+    return len(cpus())
 
 
 def machine_slug() -> str:
@@ -133,6 +138,6 @@ def accelerators() -> list[str]:
 
 
 def describe() -> dict:
-    return {"cpu_model": cpu_model(), "cores": cores(), "machine": machine_slug(),
+    return {"cpu_model": cpu_model(), "cores": cores(), "cpus": cpus(), "machine": machine_slug(),
             "platform": platform.platform(), "versions": versions(), "blas": blas(),
             "threads": threads(), "accelerators": accelerators()}

@@ -750,10 +750,15 @@ def machine_lines(run: Run) -> list[str]:
     blas = ours.get("blas", {}).get("numpy_blas", {})
     threads = run.manifest.get("threads", {}).get("setting", ours.get("threads", {}).get(
         "setting", "?"))
+    cpus = run.manifest.get("threads", {}).get("cpus")
+    pinned = (f", every step held to CPU{'s' * (len(cpus) > 1)} {', '.join(map(str, cpus))}"
+              if cpus else "")
+    cores = run.manifest.get("cores", ours.get("cores", "?"))  # a held step sees fewer
     lines = [
         f"- CPU: {ours.get('cpu_model', info.get('cpu', {}).get('brand_raw', '?'))}, "
-        f"{ours.get('cores', '?')} cores usable; {ours.get('platform', info.get('system', ''))}",
-        f"- Threads: {threads} (OMP, OpenBLAS, MKL, Numba and TensorFlow variables set alike)",
+        f"{cores} cores usable; {ours.get('platform', info.get('system', ''))}",
+        f"- Threads: {threads} (OMP, OpenBLAS, MKL, Numba and TensorFlow variables set "
+        f"alike{pinned})",
         f"- BLAS (NumPy's): {blas.get('name', '?')} {blas.get('version', '')}".rstrip(),
         "- Accelerators: " + (", ".join(ours.get("accelerators", [])) or
                               "none found (every case ran on the CPU)"),

@@ -13,7 +13,8 @@ A run is a sequence of steps, each one process:
    report turns into its claims section.
 
 Every step runs with the same thread setting, handed to BLAS, OpenMP, Numba and TensorFlow
-through their environment variables, and recorded. The runner reads each step's peak
+through their environment variables, and recorded; with fewer threads than cores every step
+is also held to that many CPUs (`pinned_cpus`). The runner reads each step's peak
 resident memory from `wait4`, kills it after the mode's timeout, and shows which step and
 case is running and for how long. A step that crashes, times out, fails cases or disagrees
 with numpy is recorded with the reason; the run goes on with the next. With a
@@ -147,7 +148,7 @@ def step_environment(step: Step, selection: dict[str, str], threads: int,
 
 
 def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
-             display: Display) -> None:
+             display: Display, cpus: list[int] | None = None) -> None:
     """Run one step's process and fill in `step` from its exit and its JSON."""
     raw, logs = run_dir / "raw", run_dir / "logs"
     raw.mkdir(exist_ok=True)
@@ -167,7 +168,7 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     display.start(step.name)
     step.load_average = [os.getloadavg()[0]]
     result = run_child(command, env, log, run_dir, timeout_s,
-                       on_tick=lambda elapsed: display.tick(step.name, elapsed))
+                       on_tick=lambda elapsed: display.tick(step.name, elapsed), cpus=cpus)
     step.returncode, step.seconds = result.returncode, result.seconds
     step.cpu_seconds = result.cpu_seconds
     step.load_average.append(os.getloadavg()[0])
@@ -313,6 +314,7 @@ def run(options: RunOptions) -> Path:
     threads = options.threads or machine.cores()
     if threads < 1:
         raise NNBenchError(f"--threads must be at least 1, got {threads}")
+    cpus = pinned_cpus(threads)
     timeout_s = options.timeout_s or mode.timeout_s
     max_case_s = check_max_case_seconds(options.max_case_s)
     machine_name = machine.machine_slug()
@@ -335,7 +337,8 @@ def run(options: RunOptions) -> Path:
         "cpu_model": machine.cpu_model(), "cores": machine.cores(),
         "command": options.command, "mode": mode.name, "timeout_s": timeout_s,
         "max_case_s": max_case_s,
-        "threads": {"setting": threads, "environment": thread_environment(threads)},
+        "threads": {"setting": threads, "cpus": cpus,
+                    "environment": thread_environment(threads)},
         "selection": {"variants": [v.name for v in variants], "networks": networks,
                       "dtypes": dtypes},
         "started": now(), "finished": None, "seconds": None,
@@ -345,8 +348,8 @@ def run(options: RunOptions) -> Path:
 
     started = time.perf_counter()
     with interrupt_signals():  # SIGINT, SIGTERM: Interrupted, caught in run_steps
-        interrupted = run_steps(steps, run_dir, manifest, selection, threads, timeout_s,
-                                options.progress)
+        interrupted = run_steps(steps, run_dir, manifest, selection, threads, cpus,
+                                timeout_s, options.progress)
         manifest.update(finished=now(), seconds=time.perf_counter() - started)
         if interrupted is not None:
             manifest["interrupted"] = interrupted.signal_name
@@ -354,6 +357,17 @@ def run(options: RunOptions) -> Path:
     if interrupted is not None:
         raise RunInterrupted(interrupted.signum, run_dir, steps)
     return run_dir
+
+
+def pinned_cpus(threads: int) -> list[int] | None:
+    """The CPUs the steps are held to when `threads` is below the core count (else None).
+
+    Held to that many CPUs, every library uses that many, XLA too, which has no thread
+    variable and sizes its pool by the CPUs it may use; and a one-thread process does not
+    move between cores, or share one with the runner.
+    """
+    available = machine.cpus()
+    return available[:threads] if threads < len(available) else None
 
 
 def claims_step(budget: float, implementations: list[str] | None) -> Step:
@@ -372,7 +386,8 @@ def claims_step(budget: float, implementations: list[str] | None) -> Step:
 
 
 def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[str, str],
-              threads: int, timeout_s: float, progress: bool) -> Interrupted | None:
+              threads: int, cpus: list[int] | None, timeout_s: float,
+              progress: bool) -> Interrupted | None:
     """Run the steps in order; on SIGINT or SIGTERM, stop and return the `Interrupted`.
 
     run_child has stopped the step's process by the time the exception arrives here; the
@@ -388,7 +403,7 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
                 step.status = "running"
                 save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this
                 env = step_environment(step, selection, threads, progress_file)
-                run_step(step, run_dir, env, step.timeout_s or timeout_s, display)
+                run_step(step, run_dir, env, step.timeout_s or timeout_s, display, cpus)
                 display.finish(step)
                 save_manifest(run_dir, manifest, steps)
         except Interrupted as exc:

@@ -9,6 +9,7 @@ XOR takes them in that order after numpy. No timing is asserted.
 
 import json
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pandas as pd
 import pytest
 
 import impls
-from bench import runner
+from bench import machine, runner
+from bench.child import run_child
 from bench.cli import main
 
 FAKES = textwrap.dedent('''
@@ -206,3 +208,43 @@ def test_a_claims_step_that_leaves_no_findings_is_reported_as_crashed(tmp_path):
     assert step.status == "crashed" and "SIGSEGV" in step.reason
     assert "Segmentation fault" in step.reason and not (tmp_path / "claims.json").exists()
     assert step.arguments == ["--budget", "3", "--quick", "--impl", "numpy"]
+
+
+PRINT_CPUS = "import os; print(sorted(os.sched_getaffinity(0)))"
+needs_two_cpus = pytest.mark.skipif(machine.cores() < 2, reason="needs two CPUs or more")
+
+
+@needs_two_cpus
+def test_a_child_can_be_held_to_some_cpus_and_the_caller_is_not(tmp_path):
+    before = os.sched_getaffinity(0)
+    first = machine.cpus()[:1]
+    seen = tmp_path / "cpus"
+    with open(seen, "w") as stdout:
+        result = run_child([sys.executable, "-c", PRINT_CPUS], dict(os.environ), None, tmp_path,
+                           stdout=stdout, cpus=first)
+    assert result.returncode == 0
+    assert seen.read_text().strip() == str(first)
+    assert os.sched_getaffinity(0) == before
+
+
+@needs_two_cpus
+def test_fewer_threads_than_cores_hold_every_step_to_that_many_cpus(tmp_path):
+    out = tmp_path / "results"
+    assert main(["run", "--quick", "--impl", "numpy", "--network", "xor", "--threads", "1",
+                 "--out", str(out), "--no-progress"]) == 0
+    run_dir = next(out.glob("runs/*/*"))
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    first = machine.cpus()[:1]
+    assert manifest["threads"]["cpus"] == first
+    for step in manifest["steps"]:
+        document = json.loads((run_dir / step["json"]).read_text())
+        ours = document["machine_info"]["nnbench"]
+        assert ours["cpus"] == first and ours["threads"]["setting"] == 1, step["name"]
+    report = (out / "REPORT.md").read_text()
+    assert f"every step held to CPU {first[0]})" in report
+    assert f"{machine.cores()} cores usable" in report  # the machine's, not a held step's
+
+
+def test_as_many_threads_as_cores_hold_nothing():
+    assert runner.pinned_cpus(machine.cores()) is None
+    assert runner.pinned_cpus(machine.cores() + 1) is None
