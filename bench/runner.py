@@ -13,8 +13,8 @@ A run is a sequence of steps, each one process:
    report turns into its claims section.
 
 Every step runs with the same thread setting, handed to BLAS, OpenMP, Numba and TensorFlow
-through their environment variables, and recorded; with fewer threads than cores every step
-is also held to that many CPUs (`pinned_cpus`). The runner reads each step's peak
+through their environment variables, and recorded; with fewer threads than cores, every step
+is also held to that many CPUs (`held_cpus`). The runner reads each step's peak
 resident memory from `wait4`, kills it after the mode's timeout, and shows which step and
 case is running and for how long. A step that crashes, times out, fails cases or disagrees
 with numpy is recorded with the reason; the run goes on with the next. With a
@@ -42,6 +42,7 @@ What a run leaves behind, under `results/` (or `--out DIR`):
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import secrets
 import shlex
@@ -53,7 +54,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import impls
-from impls.errors import NNBenchError
+from impls.errors import InputError, NNBenchError
 
 from . import machine
 from .child import Interrupted, interrupt_signals, run_child
@@ -98,6 +99,7 @@ class Step:
     files: list[str]  # the benchmark files its pytest runs
     arguments: list[str] = field(default_factory=list)  # the claims command's options
     timeout_s: float | None = None  # its own time limit, where not the run's per-step one
+    cpus: list[int] | None = None  # the CPUs its process is held to (None: all): held_cpus
     status: str = "pending"  # then running, and then ok, partial, failed, mismatch,
     reason: str = ""  # unavailable, crashed, timed out or interrupted
     returncode: int | None = None
@@ -148,7 +150,7 @@ def step_environment(step: Step, selection: dict[str, str], threads: int,
 
 
 def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
-             display: Display, cpus: list[int] | None = None) -> None:
+             display: Display) -> None:
     """Run one step's process and fill in `step` from its exit and its JSON."""
     raw, logs = run_dir / "raw", run_dir / "logs"
     raw.mkdir(exist_ok=True)
@@ -168,7 +170,7 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     display.start(step.name)
     step.load_average = [os.getloadavg()[0]]
     result = run_child(command, env, log, run_dir, timeout_s,
-                       on_tick=lambda elapsed: display.tick(step.name, elapsed), cpus=cpus)
+                       on_tick=lambda elapsed: display.tick(step.name, elapsed), cpus=step.cpus)
     step.returncode, step.seconds = result.returncode, result.seconds
     step.cpu_seconds = result.cpu_seconds
     step.load_average.append(os.getloadavg()[0])
@@ -311,11 +313,12 @@ def run(options: RunOptions) -> Path:
     if not options.variants and not mode.extra_variants:
         variants = [v for v in variants if v.name == v.impl]
     dtypes = check_dtypes(options.dtypes, mode.dtypes)
-    threads = options.threads or machine.cores()
+    threads = machine.cores() if options.threads is None else options.threads
     if threads < 1:
-        raise NNBenchError(f"--threads must be at least 1, got {threads}")
-    cpus = pinned_cpus(threads)
-    timeout_s = options.timeout_s or mode.timeout_s
+        raise InputError(f"--threads must be at least 1, got {threads}")
+    timeout_s = mode.timeout_s if options.timeout_s is None else options.timeout_s
+    if not (math.isfinite(timeout_s) and timeout_s > 0):  # NaN would never time out
+        raise InputError(f"--timeout must be a finite number of seconds > 0, got {timeout_s}")
     max_case_s = check_max_case_seconds(options.max_case_s)
     machine_name = machine.machine_slug()
     run_id, run_dir = new_run_directory(Path(options.out).resolve(), machine_name)
@@ -328,6 +331,9 @@ def run(options: RunOptions) -> Path:
     if options.claims_budget > 0:
         steps.append(claims_step(options.claims_budget, [v.impl for v in variants]
                                  if options.variants else None))
+    cpus = held_cpus(threads)
+    for step in steps:
+        step.cpus = cpus
     selection = {"NNBENCH_MODE": mode.name, "NNBENCH_NETWORKS": ",".join(networks),
                  "NNBENCH_DTYPES": ",".join(dtypes)}
     if max_case_s is not None:
@@ -348,8 +354,8 @@ def run(options: RunOptions) -> Path:
 
     started = time.perf_counter()
     with interrupt_signals():  # SIGINT, SIGTERM: Interrupted, caught in run_steps
-        interrupted = run_steps(steps, run_dir, manifest, selection, threads, cpus,
-                                timeout_s, options.progress)
+        interrupted = run_steps(steps, run_dir, manifest, selection, threads, timeout_s,
+                                options.progress)
         manifest.update(finished=now(), seconds=time.perf_counter() - started)
         if interrupted is not None:
             manifest["interrupted"] = interrupted.signal_name
@@ -359,12 +365,15 @@ def run(options: RunOptions) -> Path:
     return run_dir
 
 
-def pinned_cpus(threads: int) -> list[int] | None:
-    """The CPUs the steps are held to when `threads` is below the core count (else None).
+def held_cpus(threads: int) -> list[int] | None:
+    """The CPUs every step is held to: `threads` of them when that is fewer than the cores,
+    else None (all).
 
-    Held to that many CPUs, every library uses that many, XLA too, which has no thread
-    variable and sizes its pool by the CPUs it may use; and a one-thread process does not
-    move between cores, or share one with the runner.
+    Held to that many CPUs, every library uses that many, JAX's XLA too, which has no thread
+    variable and sizes its pool by the CPUs it may use; and a one-thread process neither moves
+    between cores nor shares one with the runner. (It also crowds a runtime's helper threads
+    onto those CPUs: TensorFlow's tf.data autotuner, on one CPU, took a XOR epoch from 1 ms to
+    14 ms, which is why impls/keras_tf.py turns it off.)
     """
     available = machine.cpus()
     return available[:threads] if threads < len(available) else None
@@ -386,8 +395,7 @@ def claims_step(budget: float, implementations: list[str] | None) -> Step:
 
 
 def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[str, str],
-              threads: int, cpus: list[int] | None, timeout_s: float,
-              progress: bool) -> Interrupted | None:
+              threads: int, timeout_s: float, progress: bool) -> Interrupted | None:
     """Run the steps in order; on SIGINT or SIGTERM, stop and return the `Interrupted`.
 
     run_child has stopped the step's process by the time the exception arrives here; the
@@ -403,7 +411,7 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
                 step.status = "running"
                 save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this
                 env = step_environment(step, selection, threads, progress_file)
-                run_step(step, run_dir, env, step.timeout_s or timeout_s, display, cpus)
+                run_step(step, run_dir, env, step.timeout_s or timeout_s, display)
                 display.finish(step)
                 save_manifest(run_dir, manifest, steps)
         except Interrupted as exc:

@@ -103,10 +103,21 @@ def test_epochs_to_show():
     assert shown[-1] == 100_000 and len(shown) <= 21
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
-def test_run_refuses_a_bad_max_case_seconds_before_it_starts(tmp_path, value):
-    result = nnbench("run", "--quick", "--max-case-seconds", value, "--out", str(tmp_path))
+BAD_RUN_OPTIONS = [
+    *[("--max-case-seconds", value, "--max-case-seconds must be a finite number of seconds > 0")
+      for value in ("0", "-1", "nan", "inf")],
+    *[("--timeout", value, "--timeout must be a finite number of seconds > 0")
+      for value in ("0", "-1", "nan", "inf")],
+    *[("--claims-budget", value, "--claims-budget must be a finite number of seconds >= 0")
+      for value in ("-1", "nan", "inf")],
+    *[("--threads", value, "--threads must be at least 1") for value in ("0", "-2")],
+]
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), BAD_RUN_OPTIONS)
+def test_run_refuses_a_bad_number_before_it_starts(tmp_path, flag, value, message):
+    result = nnbench("run", "--quick", flag, value, "--out", str(tmp_path))
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--max-case-seconds must be a finite number" in lines[0]
+    assert len(lines) == 1 and message in lines[0] and value in lines[0]
     assert not list(tmp_path.iterdir())  # no run directory

@@ -246,5 +246,5 @@ def test_fewer_threads_than_cores_hold_every_step_to_that_many_cpus(tmp_path):
 
 
 def test_as_many_threads_as_cores_hold_nothing():
-    assert runner.pinned_cpus(machine.cores()) is None
-    assert runner.pinned_cpus(machine.cores() + 1) is None
+    assert runner.held_cpus(machine.cores()) is None
+    assert runner.held_cpus(machine.cores() + 1) is None
