@@ -751,14 +751,14 @@ def machine_lines(run: Run) -> list[str]:
     threads = run.manifest.get("threads", {}).get("setting", ours.get("threads", {}).get(
         "setting", "?"))
     cpus = run.manifest.get("threads", {}).get("cpus")
-    pinned = (f", every step held to CPU{'s' * (len(cpus) > 1)} {', '.join(map(str, cpus))}"
-              if cpus else "")
+    held = (f"; every step held to CPU{'s' * (len(cpus) > 1)} {', '.join(map(str, cpus))}"
+            if cpus else "")
     cores = run.manifest.get("cores", ours.get("cores", "?"))  # a held step sees fewer
     lines = [
         f"- CPU: {ours.get('cpu_model', info.get('cpu', {}).get('brand_raw', '?'))}, "
         f"{cores} cores usable; {ours.get('platform', info.get('system', ''))}",
         f"- Threads: {threads} (OMP, OpenBLAS, MKL, Numba and TensorFlow variables set "
-        f"alike{pinned})",
+        f"alike{held})",
         f"- BLAS (NumPy's): {blas.get('name', '?')} {blas.get('version', '')}".rstrip(),
         "- Accelerators: " + (", ".join(ours.get("accelerators", [])) or
                               "none found (every case ran on the CPU)"),
@@ -771,6 +771,13 @@ def machine_lines(run: Run) -> list[str]:
 
 CHECK_RATES = {"run_threads_gflops": "run's threads", "one_thread_gflops": "one thread"}
 CHECK_COLUMNS = {"run_threads_gflops": "check_run", "one_thread_gflops": "check_one"}
+
+
+def check_rates(run: Run) -> dict[str, str]:
+    """The check's rates worth showing for `run`: in a one-thread run the two are one."""
+    if run.manifest.get("threads", {}).get("setting") == 1:
+        return {"run_threads_gflops": "run's threads (one)"}
+    return CHECK_RATES
 
 
 def check_mean(check, rate: str) -> float:
@@ -821,7 +828,7 @@ def check_summary(values: np.ndarray) -> str:
 
 def steadiness_lines(run: Run) -> list[str]:
     """How far the machine check moved over the run, and what that means."""
-    lines = [f"- {label}: {check_summary(values)}" for rate, label in CHECK_RATES.items()
+    lines = [f"- {label}: {check_summary(values)}" for rate, label in check_rates(run).items()
              if len(values := check_values(run, rate)) >= 2]
     if not lines:
         return []
@@ -829,7 +836,7 @@ def steadiness_lines(run: Run) -> list[str]:
             "Every process timed the same float64 product, (128x784) @ (784x512), when it "
             "started and when it ended (the columns \"check\" of the table above, GFLOP/s, "
             "start → end), and in the default mode also just before and just after each "
-            "predict and train case:", "", *lines, "",
+            "predict, train, GEMM and step-phase case:", "", *lines, "",
             "A case's time moves with the machine's: a case measured while the check was slow "
             "is slow too. When two runs of the same code differ, `nnbench compare` sets the "
             "checks made around each case beside it, so that what the machine did can be told "
@@ -846,9 +853,8 @@ def implementations_table(run: Run) -> pd.DataFrame:
                      "wall time": seconds_text(step.get("seconds", math.nan)),
                      "CPU time": seconds_text(step.get("cpu_seconds", math.nan)),
                      "load average": " → ".join(f"{value:.1f}" for value in load) or "-",
-                     "check, run's threads": check_text(checks, step["name"],
-                                                        "run_threads_gflops"),
-                     "check, one thread": check_text(checks, step["name"], "one_thread_gflops"),
+                     **{f"check, {label}": check_text(checks, step["name"], rate)
+                        for rate, label in check_rates(run).items()},
                      "peak memory (process)": bytes_text(step.get("peak_rss_bytes", 0)),
                      "reason": step.get("reason", "")})
     if not rows:  # a lone JSON file: what its nnbench section says

@@ -9,13 +9,13 @@ packed matrices between its threads) took 17 us per sample in some minutes and 2
 others, for minutes at a time, while its one-thread step stayed at 30-31 us.
 
 So every benchmark process times the same small, fixed piece of work when it starts and again
-when it ends, and in the default mode also just before and just after each predict and train
-case's timed rounds: a float64 matrix product at the MNIST hidden layer's shape, on the run's
-threads and on one. Its rate, in GFLOP/s, goes into the JSON (the process's
-`nnbench.machine_check`, a case's `extra_info.machine_check`). The report shows it beside each
-step, with how far it moved during the run, and `nnbench compare` sets it beside the cases:
-when a case moved and the machine check made around it moved alike, the machine moved, not the
-implementation.
+when it ends, and in the default mode also just before and just after the timed rounds of
+each predict, train, GEMM and step-phase case: a float64 matrix product at the MNIST hidden
+layer's shape, on the run's threads and on one. Its rate, in GFLOP/s, goes into the JSON (the
+process's `nnbench.machine_check`, a case's `extra_info.machine_check`). The report shows it
+beside each step, with how far it moved during the run, and `nnbench compare` sets it beside
+the cases: when a case moved and the machine check made around it moved alike, the machine
+moved, not the implementation.
 """
 
 from __future__ import annotations
@@ -41,9 +41,8 @@ def operands() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rng.random((m, k)), rng.random((k, n)), np.empty((m, n))
 
 
-def gemm_gflops(threads: int | None) -> float:
-    """The median rate of CALLS products of SHAPE, on `threads` BLAS threads (None: the
-    process's setting)."""
+def gemm_gflops(threads: int) -> float:
+    """The median rate of CALLS products of SHAPE, on `threads` BLAS threads."""
     m, k, n = SHAPE
     A, B, C = operands()
     with threadpool_limits(limits=threads, user_api="blas"):
@@ -59,8 +58,10 @@ def gemm_gflops(threads: int | None) -> float:
 
 def check() -> dict:
     """The check's rates now: on the run's threads, and on one thread if that is another."""
+    # The run's threads named, not None (no change): a case may call this inside a block that
+    # holds BLAS to one thread (the GEMM step's one-thread cases).
     result = {"time": time.time(), "threads": threads_in_effect(),
-              "run_threads_gflops": gemm_gflops(None)}
+              "run_threads_gflops": gemm_gflops(threads_in_effect())}
     result["one_thread_gflops"] = (gemm_gflops(1) if threads_in_effect() > 1
                                    else result["run_threads_gflops"])
     return result

@@ -26,7 +26,7 @@ from impls.numpy_vec import (
     loss_and_output_delta,
 )
 
-from .measure import repeats_for, rounds_for, seconds
+from .measure import repeats_for, rounds_for, seconds, timed
 from .workloads import threads_in_effect
 
 BATCH = 128  # the MNIST workload's mini-batch (bench/workloads.py)
@@ -121,5 +121,5 @@ def test_step_phase(benchmark, gemm_dtype, phase, mode, dataset, mnist_selected)
                                 sizes=list(PRESET.spec.sizes), flops=flops,
                                 threads=threads_in_effect(), first_call_s=first_call)
     benchmark.group = f"mnist step phases {gemm_dtype}"
-    benchmark.pedantic(call, rounds=rounds_for(first_call * iterations, mode),
-                       iterations=iterations)
+    timed(benchmark, mode, call, rounds=rounds_for(first_call * iterations, mode),
+          iterations=iterations)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from .measure import repeats_for, rounds_for, seconds
+from .measure import repeats_for, rounds_for, seconds, timed
 from .workloads import threads_in_effect
 
 THREAD_SETTINGS = ["run"] + (["one"] if threads_in_effect() > 1 else [])
@@ -40,5 +40,5 @@ def test_gemm(benchmark, gemm_dtype, gemm_shape, threads, mode):
                                     thread_setting=threads,
                                     first_call_s=first_call)
         benchmark.group = f"gemm {gemm_dtype}"
-        benchmark.pedantic(multiply, rounds=rounds_for(first_call * iterations, mode),
-                           iterations=iterations)
+        timed(benchmark, mode, multiply, rounds=rounds_for(first_call * iterations, mode),
+              iterations=iterations)

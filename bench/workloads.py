@@ -147,7 +147,7 @@ class Mode:
     dtypes: tuple[str, ...]  # the dtypes run unless asked for others
     extra_variants: bool  # EXTRA_VARIANTS too, unless variants are named
     gemm_after: bool  # measure the GEMM rate at the end of the run as well
-    case_checks: bool  # a machine check before and after each predict and train case
+    case_checks: bool  # a machine check before and after each case timed by measure.timed
     gemm_shapes: tuple[tuple[int, int, int], ...] = field(
         default=((128, 784, 512), (1024, 1024, 1024)))
     max_case_s: float | None = None  # skip a case estimated to take longer (None: no limit)

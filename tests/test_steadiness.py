@@ -1,13 +1,15 @@
 """The machine check (bench/steadiness.py): measured in every benchmark process, shown in the
 report beside each step, and set beside the cases by `compare`."""
 
+import contextlib
 import json
 import math
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from bench import report, steadiness
+from bench import machine, report, steadiness
 from bench.cli import main
 
 RUN_A = Path(__file__).parent / "data" / "bench_run_a.json"
@@ -26,6 +28,28 @@ def test_on_one_thread_the_two_rates_are_one_measurement(monkeypatch):
     monkeypatch.setattr(steadiness, "threads_in_effect", lambda: 1)
     check = steadiness.check()
     assert check["one_thread_gflops"] == check["run_threads_gflops"]
+
+
+@pytest.mark.skipif(machine.cores() < 2, reason="needs two CPUs or more")
+def test_a_check_inside_a_one_thread_block_still_measures_the_runs_threads(monkeypatch):
+    """The GEMM step's one-thread cases are timed inside threadpoolctl's one-thread block; the
+    check made around them must still time the run's threads, then one."""
+    seen = []
+    limit = steadiness.threadpool_limits
+
+    @contextlib.contextmanager
+    def watched(limits, user_api):
+        with limit(limits=limits, user_api=user_api):
+            seen.append(max(pool["num_threads"] for pool in threadpool_info()
+                            if pool["user_api"] == "blas"))
+            yield
+
+    monkeypatch.setattr(steadiness, "CALLS", 3)
+    monkeypatch.setattr(steadiness, "threadpool_limits", watched)
+    monkeypatch.setattr(steadiness, "threads_in_effect", lambda: 2)
+    with threadpool_limits(limits=1, user_api="blas"):
+        steadiness.check()
+    assert seen == [2, 1]
 
 
 def with_checks(tmp_path: Path, name: str, start: float, end: float, scale: float = 1.0) -> Path:
@@ -58,6 +82,21 @@ def test_the_report_shows_each_steps_check_and_how_far_it_moved(tmp_path):
             "90th percentile (49)") in lines
     assert report.check_text(report.machine_checks(run), run.name, "run_threads_gflops") == \
         "100 → 80"
+
+
+def test_a_one_thread_run_shows_its_check_once(tmp_path):
+    """With --threads 1 the check on the run's threads and the one-thread check are the same
+    measurement: one line, one column."""
+    run = report.load_run(with_checks(tmp_path, "run", 100.0, 80.0))
+    step = next(iter(run.documents))
+    run.manifest = {"threads": {"setting": 1}, "steps": [{"name": step, "status": "ok"}]}
+    shown = [line for line in report.steadiness_lines(run) if line.startswith("- ")]
+    assert shown == ["- run's threads (one): 80 to 100 GFLOP/s over 2 checks; 50% of them more "
+                     "than 5% below the 90th percentile (98)"]
+    table = report.implementations_table(run)
+    assert [column for column in table if column.startswith("check")] == [
+        "check, run's threads (one)"]
+    assert table["check, run's threads (one)"].tolist() == ["100 → 80"]
 
 
 def test_a_run_without_checks_has_no_steadiness_section(tmp_path):
