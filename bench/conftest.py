@@ -134,6 +134,12 @@ def pytest_sessionstart(session):
     session.config.stash[SELECTION].machine_check["start"] = steadiness.check()
 
 
+def pytest_collection_modifyitems(items):
+    """Every case's rounds run with the cyclic garbage collector waiting (bench/measure.py)."""
+    for item in items:
+        item.add_marker(pytest.mark.benchmark(disable_gc=True))
+
+
 def dtypes_of(variant: Variant) -> tuple[str, ...]:
     return impls.get_class(variant.impl).dtypes
 

@@ -18,18 +18,22 @@ Every timed case follows the same steps, whichever operation it times:
    shape happen here; cold start measures them apart; the sampled paradigms compile nothing
    and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.case_s`,
    between `min_rounds` and `max_rounds`; in the default mode between two machine checks
-   (bench/steadiness.py), so that the case says how fast the machine was while it ran.
+   (bench/steadiness.py), so that the case says how fast the machine was while it ran. The
+   cyclic garbage collector waits while a round runs (as `timeit` makes it wait), and runs
+   between rounds: a collection falls inside some rounds and not others, and with it
+   running, one process's JAX XOR rounds of equal length spread by up to 20% (2% without).
 
 With a limit on one case (`Mode.max_case_s`, `nnbench run --max-case-seconds S`), the
 time its timed rounds will take is estimated before they start, from the first round
-measured: the warm-up round, or for the sampled paradigms the one-sample probe times the
-subset. `expected_case_s` extrapolates it the way steps 2 and 4 will: a short round
-lengthened to `Mode.round_s`, times `rounds_for` rounds. A case over the limit is skipped
-(`TooLong`, a pytest skip that bench/conftest.py lists in the JSON with its estimate); by
-then it has spent about one round (sizing, verifying, the warm-up), against the two or more
-rounds it would have timed. Cases that run record their estimate too (`estimate_s`), to be
-checked against what they took. The GEMM step, cold start, memory probes and loss curves
-are not limited: their work is fixed by the mode.
+measured: the warm-up round (timed again, warm, when under `RETIME_BELOW_S`), or for the
+sampled paradigms the one-sample probe times the subset. `expected_case_s` extrapolates it
+the way steps 2 and 4 will: a short round lengthened to `Mode.round_s`, times `rounds_for`
+rounds. A case over the limit is skipped (`TooLong`, a pytest skip that bench/conftest.py
+lists in the JSON with its estimate); by then it has spent about one round (sizing,
+verifying, the warm-up), against the two or more rounds it would have timed. Cases that run
+record their estimate too (`estimate_s`), to be checked against what they took. The GEMM
+step, cold start, memory probes and loss curves are not limited: their work is fixed by the
+mode.
 
 `extra_info` gets everything the report needs to turn the round's median into a time per
 sample, samples per second and GFLOP/s (see `base_info` and the two `run_*` functions).
@@ -284,6 +288,13 @@ def timed(benchmark, mode: Mode, function, **pedantic) -> None:
         check["end"] = steadiness.check()
 
 
+# A warm-up round shorter than this is timed again, warm, to size the case: compiling for the
+# shape can take most of it (JAX compiles anew for each number of samples: a 0.3 s warm-up
+# before 10 ms rounds), and a case sized by it would get the fewest rounds. Longer warm-ups
+# are left as they are; a round over 0.2 s gets the fewest rounds either way.
+RETIME_BELOW_S = 1.0
+
+
 def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built: Built,
                    X, Y, lr: float, batch_size: int | None, max_epochs: int, mode: Mode,
                    kind: str = "train", **info) -> None:
@@ -308,6 +319,8 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
     # sampled paradigms compile nothing; their estimate stands in for it.
     warm_up_s = None if sampled else seconds(lambda: fit(n))
     round_s = per_sample * n if sampled else warm_up_s
+    if not sampled and warm_up_s < RETIME_BELOW_S:
+        round_s = seconds(lambda: fit(n))  # warm now: what a timed round will take
     estimate_s = within_case_limit(round_s, max_epochs, mode)
     epochs = 1
     if max_epochs > 1 and round_s < mode.round_s:

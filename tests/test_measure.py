@@ -1,8 +1,15 @@
 """How a benchmark round is sized (bench/measure.py), on a model clock: no timing is taken."""
 
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from bench import measure
+from bench import measure, workloads
+from impls import networks
 
 
 class ModelClock:
@@ -53,3 +60,52 @@ def test_noise_on_a_short_run_moves_the_count_little(clock):
 def test_never_more_than_most_nor_less_than_one(clock):
     assert measure.repeats_for(clock(0.0, 1e-9).run, 500, 0.2) == 500
     assert measure.repeats_for(clock(0.0, 1.0).run, 500, 0.2) == 1
+
+
+class RecordingBenchmark:
+    """Stands in for pytest-benchmark's fixture: keeps what `pedantic` was asked to do."""
+
+    def __init__(self):
+        self.extra_info, self.group, self.asked = {}, None, {}
+
+    def pedantic(self, target, **asked):
+        self.asked = asked
+
+
+@pytest.mark.parametrize(("warm_up_s", "timings", "rounds"), [
+    (0.31, 2, 50),  # mostly compiling: timed again, warm (0.01 s), and sized by that
+    (1.5, 1, 3),  # over RETIME_BELOW_S: sized by the warm-up, the fewest rounds either way
+])
+def test_a_warm_up_that_compiled_does_not_size_the_case(monkeypatch, warm_up_s, timings,
+                                                        rounds):
+    taken = []
+
+    def model_seconds(call):
+        call()
+        taken.append(warm_up_s if not taken else 0.01)
+        return taken[-1]
+
+    monkeypatch.setattr(measure, "seconds", model_seconds)
+    preset = networks.get("xor")
+    variant = workloads.select_variants(["numpy"])[0]
+    impl = variant.create(preset.spec, preset.initial_params(), "float64")
+    built = measure.Built(impl, preset.spec, preset.initial_params(), "")
+    data = preset.load_data()
+    mode = dataclasses.replace(workloads.get_mode("default"), case_checks=False)
+    benchmark = RecordingBenchmark()
+    measure.run_train_case(benchmark, variant, "xor", "float64", built, data.X_train,
+                           data.Y_train, preset.lr, None, 1, mode)
+    assert len(taken) == timings
+    assert benchmark.asked["rounds"] == rounds == measure.rounds_for(taken[-1], mode)
+
+
+def test_every_case_pauses_the_garbage_collector_while_it_is_timed(tmp_path):
+    """A real benchmark process (the GEMM step, quick mode): pytest-benchmark records each
+    case's options, and the collector was off during its rounds."""
+    out = tmp_path / "gemm.json"
+    subprocess.run([sys.executable, "-m", "pytest", "bench/test_gemm.py", "-q",
+                    "-p", "no:cacheprovider", "--nnbench-mode", "quick",
+                    f"--benchmark-json={out}"], check=True, capture_output=True,
+                   cwd=Path(__file__).parent.parent)
+    cases = json.loads(out.read_text())["benchmarks"]
+    assert cases and all(case["options"]["disable_gc"] is True for case in cases)
