@@ -1313,7 +1313,20 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
         summary[f"{name}_moved"] = int((moved[part] > 0.05).sum())
         summary[f"{name}_median_move"] = float(moved[part].median()) if part.any() else math.nan
     summary["checked"] = int(checked.sum())
+    summary["by_implementation"] = moves_by_implementation(long)
     return merged, summary
+
+
+def moves_by_implementation(long: pd.DataFrame) -> pd.DataFrame:
+    """Per implementation (in the runs' order), its cases over 1 ms, how many moved by more
+    than 5%, and the ratio farthest from 1: which rows of a table a comparison can trust."""
+    who = long["variant"].where(long["variant"] != "", "GEMM and step phases")
+    groups = long["ratio"].groupby(who, sort=False)
+    return pd.DataFrame({
+        "cases": groups.size(),
+        "moved": groups.agg(lambda ratios: int(((ratios - 1).abs() > 0.05).sum())),
+        "farthest": groups.agg(lambda ratios: ratios.iloc[int(np.argmax(np.abs(np.log(ratios))))]),
+    }).rename_axis("implementation").reset_index()
 
 
 def compare_text(run_a: Run, run_b: Run) -> str:
@@ -1357,6 +1370,12 @@ def compare_text(run_a: Run, run_b: Run) -> str:
               f"{summary['moved_over_5pc']} of the {summary['over_1ms']} cases with medians over "
               f"1 ms moved by more than 5% (by how much they moved: median "
               f"{summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%})"]
+    by_implementation = summary["by_implementation"]
+    if not by_implementation.empty:
+        table = by_implementation.assign(farthest=by_implementation["farthest"].map(
+            "{:.3f}".format)).rename(columns={"moved": "moved over 5%",
+                                              "farthest": "B/A farthest from 1"})
+        lines += ["By implementation, the cases over 1 ms:", table.to_string(index=False)]
     if summary["checked"]:
         lines.append(f"The machine check moved by more than 5% in "
                      f"{summary['steps_machine_moved']} of the {summary['steps_checked']} steps "

@@ -128,6 +128,23 @@ def test_compare_gives_the_ratio_of_every_shared_case():
     assert summary["p90_move"] == pytest.approx(0.5 if share_moved > 0.1 else 0.0)
 
 
+def test_compare_counts_the_moves_of_each_implementation(capsys):
+    """B halved numpy's times and kept the others': numpy's row counts every one of its long
+    cases as moved, farthest at 0.5; the others none, at 1."""
+    merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
+    rows = summary["by_implementation"].set_index("implementation")
+    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
+    assert rows["cases"].sum() == len(long)
+    assert rows.loc["numpy", "moved"] == rows.loc["numpy", "cases"] > 0
+    assert rows.loc["numpy", "farthest"] == pytest.approx(0.5)
+    others = rows.drop(index="numpy")
+    assert (others["moved"] == 0).all() and np.allclose(others["farthest"], 1.0)
+    assert main(["compare", str(RUN_A), str(RUN_B)]) == 0
+    out = capsys.readouterr().out
+    numpy_cases = rows.loc["numpy", "cases"]
+    assert re.search(rf"\n +numpy +{numpy_cases} +{numpy_cases} +0\.500\n", out)
+
+
 def test_compare_command_prints_one_line_per_shared_case(capsys):
     assert main(["compare", str(RUN_A), str(RUN_B)]) == 0
     out = capsys.readouterr().out
