@@ -1291,8 +1291,10 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
     keys_a, keys_b = set(map(tuple, a[KEY].to_numpy())), set(map(tuple, b[KEY].to_numpy()))
     ratios = merged["ratio"][np.isfinite(merged["ratio"]) & (merged["ratio"] > 0)]
     # Repeatability: a median of over 1 ms should move by no more than 5% between two runs
-    # of the same thing on a quiet machine.
-    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
+    # of the same thing on a quiet machine. A loss curve is one training run, timed once for
+    # the record (its point is the losses): it has no median, and is not counted.
+    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)
+                  & (merged["kind"] != "loss_curve")]
     moved = (long["ratio"] - 1).abs()
     summary = {"shared": len(merged), "only_a": len(keys_a - keys_b),
                "only_b": len(keys_b - keys_a),
@@ -1369,7 +1371,8 @@ def compare_text(run_a: Run, run_b: Run) -> str:
                   f"{summary['only_b']}",
               f"{summary['moved_over_5pc']} of the {summary['over_1ms']} cases with medians over "
               f"1 ms moved by more than 5% (by how much they moved: median "
-              f"{summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%})"]
+              f"{summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%}; loss "
+              f"curves, timed once, not counted)"]
     by_implementation = summary["by_implementation"]
     if not by_implementation.empty:
         table = by_implementation.assign(farthest=by_implementation["farthest"].map(

@@ -112,6 +112,12 @@ def test_width_sweep_slopes_are_fitted_in_log_log(written):
     assert "jacobian at width 1024: refused" in text
 
 
+def medians_over_1ms(merged):
+    """The cases the repeatability counts: medians over 1 ms in both runs, no loss curve."""
+    return merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)
+                  & (merged["kind"] != "loss_curve")]
+
+
 def test_compare_gives_the_ratio_of_every_shared_case():
     merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
     numpy_rows = merged[merged["variant"] == "numpy"]
@@ -120,9 +126,9 @@ def test_compare_gives_the_ratio_of_every_shared_case():
     assert summary["only_a"] == 1 and summary["only_b"] == 0  # numpy's cold start
     assert summary["shared"] == len(merged)
     # Every numpy median over 1 ms halved: each moved by more than 5%, nothing else did.
-    long_numpy = numpy_rows[(numpy_rows["median_s_a"] > 1e-3) & (numpy_rows["median_s_b"] > 1e-3)]
+    long = medians_over_1ms(merged)
+    long_numpy = long[long["variant"] == "numpy"]
     assert summary["moved_over_5pc"] == len(long_numpy) > 0
-    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
     share_moved = len(long_numpy) / len(long)  # those moved by 50%, the others by nothing
     assert summary["median_move"] == pytest.approx(0.5 if share_moved > 0.5 else 0.0)
     assert summary["p90_move"] == pytest.approx(0.5 if share_moved > 0.1 else 0.0)
@@ -133,7 +139,7 @@ def test_compare_counts_the_moves_of_each_implementation(capsys):
     cases as moved, farthest at 0.5; the others none, at 1."""
     merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
     rows = summary["by_implementation"].set_index("implementation")
-    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
+    long = medians_over_1ms(merged)
     assert rows["cases"].sum() == len(long)
     assert rows.loc["numpy", "moved"] == rows.loc["numpy", "cases"] > 0
     assert rows.loc["numpy", "farthest"] == pytest.approx(0.5)
@@ -143,6 +149,15 @@ def test_compare_counts_the_moves_of_each_implementation(capsys):
     out = capsys.readouterr().out
     numpy_cases = rows.loc["numpy", "cases"]
     assert re.search(rf"\n +numpy +{numpy_cases} +{numpy_cases} +0\.500\n", out)
+
+
+def test_compare_does_not_count_a_loss_curve_as_a_median():
+    """Numpy's loss curve (0.5 s, timed once) halved in B: shown, but not counted as moved."""
+    merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
+    curve = merged[(merged["kind"] == "loss_curve") & (merged["variant"] == "numpy")]
+    assert curve["ratio"].tolist() == [0.5] and curve["median_s_a"].iloc[0] > 1e-3
+    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
+    assert summary["over_1ms"] == len(long) - (long["kind"] == "loss_curve").sum()
 
 
 def test_compare_command_prints_one_line_per_shared_case(capsys):
