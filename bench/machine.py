@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .workloads import THREAD_VARIABLES, threads_in_effect
+from .workloads import BLAS_SPIN_VARIABLE, THREAD_VARIABLES, threads_in_effect
 
 PACKAGES = ("numpy", "numba", "llvmlite", "tensorflow", "keras", "torch", "jax", "jaxlib",
             "scikit-learn", "pandas", "matplotlib", "pytest", "pytest-benchmark")
@@ -109,7 +109,8 @@ def blas() -> dict:
 def threads() -> dict:
     """The thread setting, the variables that carried it, and what each library reports."""
     found: dict = {"setting": threads_in_effect(),
-                   "environment": {name: os.environ.get(name) for name in THREAD_VARIABLES}}
+                   "environment": {name: os.environ.get(name)
+                                   for name in (*THREAD_VARIABLES, BLAS_SPIN_VARIABLE)}}
     if "numba" in sys.modules:
         found["numba"] = sys.modules["numba"].get_num_threads()
     if "torch" in sys.modules:

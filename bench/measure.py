@@ -19,6 +19,8 @@ Every timed case follows the same steps, whichever operation it times:
    and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.case_s`,
    between `min_rounds` and `max_rounds`; in the default mode between two machine checks
    (bench/steadiness.py), so that the case says how fast the machine was while it ran. The
+   rounds start once OpenBLAS's threads have stopped spinning (`wait_for_blas_threads`): one
+   left spinning on the other core by the check's product halved PyTorch's first rounds. The
    cyclic garbage collector waits while a round runs (as `timeit` makes it wait), and runs
    between rounds: a collection falls inside some rounds and not others, and with it
    running, one process's JAX XOR rounds of equal length spread by up to 20% (2% without).
@@ -54,7 +56,7 @@ from impls.errors import BudgetError
 from impls.spec import NetworkSpec, Params, init_params
 
 from . import steadiness
-from .workloads import SAMPLED, Mode, Variant, threads_in_effect
+from .workloads import SAMPLED, Mode, Variant, threads_in_effect, wait_for_blas_threads
 
 # Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
 # is zero by cancellation cannot be compared relatively); the tolerances of tests/.
@@ -279,10 +281,12 @@ def base_info(variant: Variant, network: str, dtype: str, built: Built, impl) ->
 
 def timed(benchmark, mode: Mode, function, **pedantic) -> None:
     """benchmark.pedantic(function, ...), between two machine checks when the mode makes them
-    per case (bench/steadiness.py): how fast the machine was just before and just after."""
+    per case (bench/steadiness.py): how fast the machine was just before and just after. The
+    rounds start once the BLAS threads that the check or the verification woke are asleep."""
     check = benchmark.extra_info["machine_check"] = {}
     if mode.case_checks:
         check["start"] = steadiness.check()
+    wait_for_blas_threads()
     benchmark.pedantic(function, **pedantic)
     if mode.case_checks:
         check["end"] = steadiness.check()

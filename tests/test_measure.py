@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,58 @@ def test_every_case_pauses_the_garbage_collector_while_it_is_timed(tmp_path):
                    cwd=Path(__file__).parent.parent)
     cases = json.loads(out.read_text())["benchmarks"]
     assert cases and all(case["options"]["disable_gc"] is True for case in cases)
+
+
+# ---- the timed rounds wait for OpenBLAS's threads to stop spinning ----
+
+
+@pytest.mark.parametrize("threads, setting, naps", [
+    (2, "24", [2 ** 24 / 1e9]),  # the runner's setting: 17 ms
+    (2, None, [2 ** 28 / 1e9]),  # OpenBLAS's own default, outside the runner
+    (2, "31", [2 ** 30 / 1e9]),  # OpenBLAS takes no more than 30
+    (1, "24", []),  # one thread: OpenBLAS has no threads of its own to wait for
+])
+def test_the_wait_for_the_blas_threads_follows_their_setting(monkeypatch, threads, setting,
+                                                             naps):
+    monkeypatch.setenv(workloads.THREADS_ENV, str(threads))
+    if setting is None:
+        monkeypatch.delenv(workloads.BLAS_SPIN_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(workloads.BLAS_SPIN_VARIABLE, setting)
+    slept = []
+    monkeypatch.setattr(workloads.time, "sleep", slept.append)
+    workloads.wait_for_blas_threads()
+    assert slept == pytest.approx(naps)
+
+
+SPIN_PROBE = """
+import time
+import numpy as np
+from bench.workloads import wait_for_blas_threads
+a = np.random.default_rng(0).random((512, 512))
+for _ in range(3):
+    a @ a  # wakes OpenBLAS's second thread
+if {wait}:
+    wait_for_blas_threads()
+started = time.process_time()
+time.sleep(0.05)  # this thread does nothing: any CPU time now is another thread's
+print(time.process_time() - started)
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_openblas_threads_stop_spinning_before_the_rounds_start():
+    """A real process with two BLAS threads and the runner's environment: after a product, the
+    second thread spins for 0.1 s by OpenBLAS's default, burning the other core while a case
+    would run; with the runner's setting and the wait, it is asleep."""
+    def cpu_of_other_threads(runner_setting: bool) -> float:
+        env = {**os.environ, **workloads.thread_environment(2)}
+        if not runner_setting:
+            del env[workloads.BLAS_SPIN_VARIABLE]
+        done = subprocess.run([sys.executable, "-c", SPIN_PROBE.format(wait=runner_setting)],
+                              env=env, capture_output=True, text=True, check=True,
+                              cwd=Path(__file__).parent.parent)
+        return float(done.stdout)
+
+    assert cpu_of_other_threads(runner_setting=False) > 0.02  # OpenBLAS's default: spinning
+    assert cpu_of_other_threads(runner_setting=True) < 0.01

@@ -240,6 +240,7 @@ def test_fewer_threads_than_cores_hold_every_step_to_that_many_cpus(tmp_path):
         document = json.loads((run_dir / step["json"]).read_text())
         ours = document["machine_info"]["nnbench"]
         assert ours["cpus"] == first and ours["threads"]["setting"] == 1, step["name"]
+        assert ours["threads"]["environment"]["OPENBLAS_THREAD_TIMEOUT"] == "24"
     report = (out / "REPORT.md").read_text()
     assert f"every step held to CPU {first[0]})" in report
     assert f"{machine.cores()} cores usable" in report  # the machine's, not a held step's

@@ -222,14 +222,20 @@ class RecordingBenchmark:
 def test_a_case_is_timed_between_two_checks_when_the_mode_says_so(monkeypatch, case_checks):
     import dataclasses
 
+    from bench import measure
     from bench.measure import timed
     from bench.workloads import get_mode
 
-    monkeypatch.setattr(steadiness, "CALLS", 2)
     mode = dataclasses.replace(get_mode("quick"), case_checks=case_checks)
     benchmark = RecordingBenchmark()
-    timed(benchmark, mode, lambda n: None, args=(3,), rounds=2)
+    events = []
+    monkeypatch.setattr(steadiness, "check", lambda: events.append("check") or {"rate": 1.0})
+    monkeypatch.setattr(measure, "wait_for_blas_threads", lambda: events.append("wait"))
+    timed(benchmark, mode, lambda n: events.append("round"), args=(3,), rounds=2)
     assert benchmark.calls == 2
+    # the rounds start once the BLAS threads woken by the check are asleep
+    assert events == (["check", "wait", "round", "round", "check"] if case_checks
+                      else ["wait", "round", "round"])
     check = benchmark.extra_info["machine_check"]
     assert set(check) == ({"start", "end"} if case_checks else set())
     assert get_mode("default").case_checks and not get_mode("quick").case_checks
