@@ -175,6 +175,7 @@ def cases_frame(run: Run) -> pd.DataFrame:
                    "min_s": stats.get("min", math.nan), "rounds": stats.get("rounds", 0),
                    "iterations": stats.get("iterations", 1)}
             row["shape"] = shape_text(info.get("sizes"))
+            row["first_rounds"] = first_rounds_ratio(stats.get("data"))
             for rate, column in CHECK_COLUMNS.items():  # the machine check around the case
                 row[column] = check_mean(info.get("machine_check"), rate)
             rows.append(row)
@@ -843,6 +844,54 @@ def steadiness_lines(run: Run) -> list[str]:
             "from what an implementation did.", ""]
 
 
+# ---- do a case's first rounds run slower than its later ones? ----
+
+FIRST_ROUNDS = 4  # set against the second half of the rounds
+FEWEST_ROUNDS = 10  # with fewer rounds there is too little to tell
+
+
+def first_rounds_ratio(rounds) -> float:
+    """The median of a case's first FIRST_ROUNDS rounds over the median of its second half
+    (NaN for fewer than FEWEST_ROUNDS rounds): above 1, the case started slow."""
+    if not isinstance(rounds, list) or len(rounds) < FEWEST_ROUNDS:
+        return math.nan
+    return float(np.median(rounds[:FIRST_ROUNDS]) / np.median(rounds[len(rounds) // 2:]))
+
+
+def implementation_of(cases: pd.DataFrame) -> pd.Series:
+    """Each case's implementation, with the GEMM and step-phase cases (no variant) as one."""
+    variant = cases["variant"].fillna("")
+    return variant.where(variant != "", "GEMM and step phases")
+
+
+def first_rounds_table(cases: pd.DataFrame) -> pd.DataFrame:
+    """Per implementation, over its cases above 1 ms with enough rounds: how much slower the
+    first rounds ran than the later ones (the median case, and the one farthest above 1)."""
+    if "first_rounds" not in cases:
+        return pd.DataFrame()
+    long = cases[(cases["median_s"] > 1e-3) & cases["first_rounds"].notna()]
+    groups = long["first_rounds"].groupby(implementation_of(long), sort=False)
+    return pd.DataFrame({"cases": groups.size(), "median": groups.median(),
+                         "largest": groups.max()}).rename_axis("implementation").reset_index()
+
+
+def first_rounds_lines(cases: pd.DataFrame) -> list[str]:
+    table = first_rounds_table(cases)
+    if table.empty:
+        return []
+    shown = table.assign(**{column: table[column].map("{:.2f}".format)
+                            for column in ("median", "largest")})
+    return ["## Did the first rounds run slow?", "",
+            f"For each case over 1 ms with {FEWEST_ROUNDS} timed rounds or more: the median of "
+            f"its first {FIRST_ROUNDS} rounds over the median of its second half, per "
+            "implementation. Well above 1, a case started slow: something was still warming "
+            "up, or something that ran before it was still running (an OpenBLAS thread that the "
+            "machine check left spinning on the other core made the first rounds of PyTorch "
+            "and numba-parallel twice as slow, until the rounds waited for it to sleep).", "",
+            markdown_table(shown.rename(columns={"median": "first / later, median case",
+                                                 "largest": "largest"})), ""]
+
+
 def implementations_table(run: Run) -> pd.DataFrame:
     rows = []
     checks = machine_checks(run)
@@ -1080,6 +1129,7 @@ def write_report(run: Run, out: Path) -> Report:
     if not implementations.empty:
         lines += ["## Implementations in this run", "", markdown_table(implementations), ""]
     lines += steadiness_lines(run)
+    lines += first_rounds_lines(cases)
     gemm = gemm_table(cases)
     if not gemm.empty:
         shown = gemm.assign(median_s=gemm["median_s"].map(seconds_text),
@@ -1322,8 +1372,7 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
 def moves_by_implementation(long: pd.DataFrame) -> pd.DataFrame:
     """Per implementation (in the runs' order), its cases over 1 ms, how many moved by more
     than 5%, and the ratio farthest from 1: which rows of a table a comparison can trust."""
-    who = long["variant"].where(long["variant"] != "", "GEMM and step phases")
-    groups = long["ratio"].groupby(who, sort=False)
+    groups = long["ratio"].groupby(implementation_of(long), sort=False)
     return pd.DataFrame({
         "cases": groups.size(),
         "moved": groups.agg(lambda ratios: int(((ratios - 1).abs() > 0.05).sum())),

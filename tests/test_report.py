@@ -160,6 +160,32 @@ def test_compare_does_not_count_a_loss_curve_as_a_median():
     assert summary["over_1ms"] == len(long) - (long["kind"] == "loss_curve").sum()
 
 
+def test_the_report_shows_cases_whose_first_rounds_ran_slow(tmp_path):
+    """Run A with its rounds written out: numpy's XOR training (40 ms) started at twice its
+    later time, numba's (20 ms) did not; numpy's MNIST prediction (10 ms) had 9 rounds, too
+    few to tell; pure Python's 2 s rounds are not enough either."""
+    document = json.loads(RUN_A.read_text())
+    rounds = {"test_train[numpy-float64-xor]": [0.08] * 4 + [0.04] * 6,
+              "test_train[numba-float64-xor]": [0.02] * 10,
+              "test_predict[numpy-float64-mnist]": [0.02] * 4 + [0.01] * 5}
+    for bench in document["benchmarks"]:
+        bench["stats"]["data"] = rounds.get(bench["name"], [bench["stats"]["median"]] * 3)
+    path = tmp_path / "rounds.json"
+    path.write_text(json.dumps(document))
+    table = report.first_rounds_table(report.cases_frame(report.load_run(path)))
+    assert table.set_index("implementation").to_dict("index") == {
+        "numpy": {"cases": 1, "median": 2.0, "largest": 2.0},
+        "numba": {"cases": 1, "median": 1.0, "largest": 1.0}}
+    assert main(["report", str(path), "--out", str(tmp_path / "out")]) == 0
+    written = (tmp_path / "out" / "REPORT.md").read_text()
+    assert "## Did the first rounds run slow?" in written
+    assert "| numpy | 1 | 2.00 | 2.00 |" in written
+
+
+def test_without_the_rounds_there_is_no_first_rounds_section(written):
+    assert "Did the first rounds run slow?" not in (written / "REPORT.md").read_text()
+
+
 def test_compare_command_prints_one_line_per_shared_case(capsys):
     assert main(["compare", str(RUN_A), str(RUN_B)]) == 0
     out = capsys.readouterr().out
