@@ -770,15 +770,24 @@ def machine_lines(run: Run) -> list[str]:
 
 # ---- the machine's own speed during the run (bench/steadiness.py) ----
 
-CHECK_RATES = {"run_threads_gflops": "run's threads", "one_thread_gflops": "one thread"}
-CHECK_COLUMNS = {"run_threads_gflops": "check_run", "one_thread_gflops": "check_one"}
+CHECK_RATES = {"run_threads_gflops": "run's threads", "one_thread_gflops": "one thread",
+               "python_mops": "pure Python"}
+CHECK_COLUMNS = {"run_threads_gflops": "check_run", "one_thread_gflops": "check_one",
+                 "python_mops": "check_python"}
+CHECK_UNITS = {"python_mops": "M multiply-adds/s"}  # the others: GFLOP/s
+# `compare`: how much longer the check took in B than in A, per rate
+CHECK_RATIOS = {"run_threads_gflops": "check_ratio", "one_thread_gflops": "check_ratio_one",
+                "python_mops": "check_ratio_python"}
 
 
 def check_rates(run: Run) -> dict[str, str]:
-    """The check's rates worth showing for `run`: in a one-thread run the two are one."""
+    """The check's rates worth showing for `run`: in a one-thread run the products' two are one;
+    runs made before the pure-Python check have none of it."""
+    rates = dict(CHECK_RATES)
     if run.manifest.get("threads", {}).get("setting") == 1:
-        return {"run_threads_gflops": "run's threads (one)"}
-    return CHECK_RATES
+        del rates["one_thread_gflops"]
+        rates["run_threads_gflops"] = "run's threads (one)"
+    return {rate: label for rate, label in rates.items() if len(check_values(run, rate))}
 
 
 def check_mean(check, rate: str) -> float:
@@ -789,8 +798,8 @@ def check_mean(check, rate: str) -> float:
 
 
 def machine_checks(run: Run) -> pd.DataFrame:
-    """Each step's machine check: its GFLOP/s at the start and at the end, on the run's threads
-    and on one thread (steps written before the check existed have none)."""
+    """Each step's machine check: each rate at the start and at the end (steps written before
+    the check, or one of its rates, existed have none)."""
     rows = []
     for step, document in run.documents.items():
         check = document["nnbench"].get("machine_check") or {}
@@ -818,26 +827,28 @@ def check_values(run: Run, rate: str) -> np.ndarray:
     return np.array(values, dtype=float)
 
 
-def check_summary(values: np.ndarray) -> str:
+def check_summary(values: np.ndarray, unit: str = "GFLOP/s") -> str:
     """The range of a machine check's rates, and how often it ran slow: more than 5% below its
     90th percentile (the machine's usual fast state, if it has one)."""
     fast = float(np.quantile(values, 0.9))
     slow = float(np.mean(values < 0.95 * fast))
-    return (f"{values.min():.0f} to {values.max():.0f} GFLOP/s over {len(values)} checks; "
+    return (f"{values.min():.0f} to {values.max():.0f} {unit} over {len(values)} checks; "
             f"{slow:.0%} of them more than 5% below the 90th percentile ({fast:.0f})")
 
 
 def steadiness_lines(run: Run) -> list[str]:
     """How far the machine check moved over the run, and what that means."""
-    lines = [f"- {label}: {check_summary(values)}" for rate, label in check_rates(run).items()
+    lines = [f"- {label}: {check_summary(values, CHECK_UNITS.get(rate, 'GFLOP/s'))}"
+             for rate, label in check_rates(run).items()
              if len(values := check_values(run, rate)) >= 2]
     if not lines:
         return []
     return ["## How steady the machine was", "",
-            "Every process timed the same float64 product, (128x784) @ (784x512), when it "
-            "started and when it ended (the columns \"check\" of the table above, GFLOP/s, "
-            "start → end), and in the default mode also just before and just after each "
-            "predict, train, GEMM and step-phase case:", "", *lines, "",
+            "Every process timed the same float64 product, (128x784) @ (784x512), and (in runs "
+            "made since it was added) a pure-Python dot product, when it started and when it "
+            "ended (the columns \"check\" of the table above, GFLOP/s or millions of "
+            "multiply-adds per second, start → end), and in the default mode also just before "
+            "and just after each predict, train, GEMM and step-phase case:", "", *lines, "",
             "A case's time moves with the machine's: a case measured while the check was slow "
             "is slow too. When two runs of the same code differ, `nnbench compare` sets the "
             "checks made around each case beside it, so that what the machine did can be told "
@@ -894,7 +905,7 @@ def first_rounds_lines(cases: pd.DataFrame) -> list[str]:
 
 def implementations_table(run: Run) -> pd.DataFrame:
     rows = []
-    checks = machine_checks(run)
+    checks, rates = machine_checks(run), check_rates(run)
     for step in run.manifest.get("steps", []):
         load = step.get("load_average") or []
         rows.append({"step": step["name"], "status": step["status"],
@@ -903,7 +914,7 @@ def implementations_table(run: Run) -> pd.DataFrame:
                      "CPU time": seconds_text(step.get("cpu_seconds", math.nan)),
                      "load average": " → ".join(f"{value:.1f}" for value in load) or "-",
                      **{f"check, {label}": check_text(checks, step["name"], rate)
-                        for rate, label in check_rates(run).items()},
+                        for rate, label in rates.items()},
                      "peak memory (process)": bytes_text(step.get("peak_rss_bytes", 0)),
                      "reason": step.get("reason", "")})
     if not rows:  # a lone JSON file: what its nnbench section says
@@ -1303,8 +1314,8 @@ def step_name(run: Run, step: str) -> str:
 
 
 def step_checks(run_a: Run, run_b: Run) -> pd.DataFrame:
-    """Each step both runs have: its machine check (mean of start and end) in A and in B, on
-    the run's threads and on one thread, and B / A."""
+    """Each step both runs have: its machine check (mean of start and end) in A and in B, per
+    rate, and B / A."""
     means = []
     for run in (run_a, run_b):
         checks = machine_checks(run)
@@ -1330,14 +1341,14 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
     # so the time it would explain is A / B. The checks made around the case itself where
     # both runs have them; else those made at the start and end of its step's process.
     checks = step_checks(run_a, run_b)
-    for rate, case_column, column in (("run_threads_gflops", "check_run", "check_ratio"),
-                                      ("one_thread_gflops", "check_one", "check_ratio_one")):
+    for rate, column in CHECK_RATIOS.items():
         by_step = 1 / checks[f"{rate}_ratio"] if not checks.empty else pd.Series(dtype=float)
         step_ratio = merged["step_b"].map(by_step).where(merged["step_a"] == merged["step_b"])
+        case_column = CHECK_COLUMNS[rate]
         case_ratio = merged[f"{case_column}_a"] / merged[f"{case_column}_b"]
         merged[column] = case_ratio.fillna(step_ratio)
-    merged["machine_move"] = np.maximum((merged["check_ratio"] - 1).abs(),
-                                        (merged["check_ratio_one"] - 1).abs())
+    # How far the machine moved for a case: its farthest rate (NaN when no rate was checked)
+    merged["machine_move"] = (merged[list(CHECK_RATIOS.values())] - 1).abs().max(axis=1)
     keys_a, keys_b = set(map(tuple, a[KEY].to_numpy())), set(map(tuple, b[KEY].to_numpy()))
     ratios = merged["ratio"][np.isfinite(merged["ratio"]) & (merged["ratio"] > 0)]
     # Repeatability: a median of over 1 ms should move by no more than 5% between two runs
@@ -1357,7 +1368,7 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
                "steps_checked": len(checks)}
     # The same counts, apart for the cases whose machine check stayed within 5% (a steady
     # machine: what moved there is the implementation's, or noise the check does not see)
-    # and for those whose check moved (on either setting).
+    # and for those whose check moved (by any of its rates).
     checked = long["machine_move"].notna()
     for name, part in (("steady", checked & (long["machine_move"] <= 0.05)),
                        ("unsteady", checked & (long["machine_move"] > 0.05))):
@@ -1378,6 +1389,13 @@ def moves_by_implementation(long: pd.DataFrame) -> pd.DataFrame:
         "moved": groups.agg(lambda ratios: int(((ratios - 1).abs() > 0.05).sum())),
         "farthest": groups.agg(lambda ratios: ratios.iloc[int(np.argmax(np.abs(np.log(ratios))))]),
     }).rename_axis("implementation").reset_index()
+
+
+def ratios_text(ratios) -> str:
+    """A case's check ratios, one per rate ("-" for a rate one of the runs did not check)."""
+    if not any(math.isfinite(ratio) for ratio in ratios):
+        return "-"
+    return " / ".join(f"{ratio:.3f}" if math.isfinite(ratio) else "-" for ratio in ratios)
 
 
 def compare_text(run_a: Run, run_b: Run) -> str:
@@ -1403,16 +1421,16 @@ def compare_text(run_a: Run, run_b: Run) -> str:
         "A": merged["time_per_unit_s_a"].map(seconds_text),
         "B": merged["time_per_unit_s_b"].map(seconds_text),
         "B/A": merged["ratio"].map(lambda r: f"{r:.3f}"),
-        "check B/A": [f"{run:.3f} / {one:.3f}" if math.isfinite(run) and math.isfinite(one)
-                      else "-" for run, one in zip(merged["check_ratio"],
-                                                   merged["check_ratio_one"])],
+        "check B/A": [ratios_text(ratios) for ratios
+                      in merged[list(CHECK_RATIOS.values())].itertuples(index=False)],
         "": ["" if not is_timed or (ra and rb) else "not ranked in " + (
             "A and B" if not (ra or rb) else "A" if not ra else "B")
              for is_timed, ra, rb in zip(timed, merged["ranked_a"], merged["ranked_b"])],
     })
     lines.append("Time per sample (per call for cold start, GEMM and loss curves); "
                  "B/A below 1: B is faster. check B/A: how much longer the machine check took "
-                 "in B (on the run's threads / on one thread; bench/steadiness.py), as made "
+                 "in B (the product on the run's threads / on one thread / the pure-Python dot "
+                 "product; bench/steadiness.py), as made "
                  "around the case, or at the start and end of its step for a case without.")
     lines.append(shown.to_string(index=False))
     lines += ["", f"{summary['shared']} shared cases; geometric mean of B/A "

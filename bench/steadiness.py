@@ -1,4 +1,4 @@
-"""How fast the machine itself was while the benchmark ran: a fixed product, timed again and again.
+"""How fast the machine itself was while the benchmark ran: fixed work, timed again and again.
 
 A benchmark is only as repeatable as the machine under it, and a shared virtual machine's
 speed is not constant. On the project's 2-core VM, single-threaded work repeats within 2-3%
@@ -8,19 +8,25 @@ some periods than in others. NumPy's two-thread MNIST training step (OpenBLAS sh
 packed matrices between its threads) took 17 us per sample in some minutes and 22 us in
 others, for minutes at a time, while its one-thread step stayed at 30-31 us.
 
-So every benchmark process times the same small, fixed piece of work when it starts and again
+So every benchmark process times the same small, fixed pieces of work when it starts and again
 when it ends, and in the default mode also just before and just after the timed rounds of
 each predict, train, GEMM and step-phase case: a float64 matrix product at the MNIST hidden
-layer's shape, on the run's threads and on one. Its rate, in GFLOP/s, goes into the JSON (the
-process's `nnbench.machine_check`, a case's `extra_info.machine_check`). The report shows it
-beside each step, with how far it moved during the run, and `nnbench compare` sets it beside
-the cases: when a case moved and the machine check made around it moved alike, the machine
-moved, not the implementation.
+layer's shape, on the run's threads and on one, and a dot product in pure Python. The product
+runs from the caches at a high arithmetic rate, and some slowdowns of a core do not touch it:
+pure Python's digits prediction once took 32 ms in every round of one run and 49 ms in every
+round of the next while the one-thread product ran at the same 61 GFLOP/s. So the check times
+an interpreter's loop too, work more like such code's. The rates (GFLOP/s; millions of
+multiply-adds per second for pure Python) go into the JSON (the process's
+`nnbench.machine_check`, a case's `extra_info.machine_check`). The report shows them beside
+each step, with how far they moved during the run, and `nnbench compare` sets them beside the
+cases: when a case moved and the machine check made around it moved alike, the machine moved,
+not the implementation.
 """
 
 from __future__ import annotations
 
 import functools
+import operator
 import statistics
 import time
 
@@ -30,7 +36,8 @@ from threadpoolctl import threadpool_limits
 from .workloads import threads_in_effect
 
 SHAPE = (128, 784, 512)  # a batch of 128 through the MNIST network's hidden layer
-CALLS = 10  # a check takes about 30 ms on the project's machine, both settings together
+CALLS = 10  # a check takes about 35 ms on the project's machine, all three rates together
+PYTHON_LENGTH = 30_000  # numbers in each list of the pure-Python dot product (about 0.4 ms)
 
 
 @functools.cache
@@ -56,12 +63,33 @@ def gemm_gflops(threads: int) -> float:
     return 2 * m * k * n / statistics.median(times) / 1e9
 
 
+@functools.cache
+def python_operands() -> tuple[list[float], list[float]]:
+    """The two lists of the pure-Python dot product, made once per process."""
+    numbers = np.random.default_rng(0).random((2, PYTHON_LENGTH)).tolist()
+    return numbers[0], numbers[1]
+
+
+def python_mops() -> float:
+    """The median rate, in millions of multiply-adds per second, of CALLS dot products written
+    as impls/pure_python.py writes its layers' inner loop."""
+    x, y = python_operands()
+    times = []
+    for _ in range(CALLS):
+        started = time.perf_counter()
+        sum(map(operator.mul, x, y))
+        times.append(time.perf_counter() - started)
+    return PYTHON_LENGTH / statistics.median(times) / 1e6
+
+
 def check() -> dict:
-    """The check's rates now: on the run's threads, and on one thread if that is another."""
+    """The check's rates now: the product on the run's threads, and on one thread if that is
+    another; the pure-Python dot product."""
     # The run's threads named, not None (no change): a case may call this inside a block that
     # holds BLAS to one thread (the GEMM step's one-thread cases).
     result = {"time": time.time(), "threads": threads_in_effect(),
               "run_threads_gflops": gemm_gflops(threads_in_effect())}
     result["one_thread_gflops"] = (gemm_gflops(1) if threads_in_effect() > 1
                                    else result["run_threads_gflops"])
+    result["python_mops"] = python_mops()
     return result

@@ -15,11 +15,11 @@ from bench.cli import main
 RUN_A = Path(__file__).parent / "data" / "bench_run_a.json"
 
 
-def test_the_check_measures_both_settings(monkeypatch):
+def test_the_check_measures_every_rate(monkeypatch):
     monkeypatch.setattr(steadiness, "CALLS", 3)
     check = steadiness.check()
     assert check["threads"] >= 1 and check["time"] > 0
-    for rate in ("run_threads_gflops", "one_thread_gflops"):
+    for rate in ("run_threads_gflops", "one_thread_gflops", "python_mops"):
         assert math.isfinite(check[rate]) and check[rate] > 0
 
 
@@ -52,13 +52,15 @@ def test_a_check_inside_a_one_thread_block_still_measures_the_runs_threads(monke
     assert seen == [2, 1]
 
 
-def with_checks(tmp_path: Path, name: str, start: float, end: float, scale: float = 1.0) -> Path:
+def with_checks(tmp_path: Path, name: str, start: float, end: float, scale: float = 1.0,
+                python: float | None = None) -> Path:
     """Run A's JSON with a machine check (run's threads `start` -> `end` GFLOP/s, one thread
-    half of that), every median multiplied by `scale`."""
+    half of that, and `python` million multiply-adds per second when given, as runs made
+    before that check have none), every median multiplied by `scale`."""
     document = json.loads(RUN_A.read_text())
     document["nnbench"]["machine_check"] = {
         when: {"time": 0.0, "threads": 2, "run_threads_gflops": rate,
-               "one_thread_gflops": rate / 2}
+               "one_thread_gflops": rate / 2, **({"python_mops": python} if python else {})}
         for when, rate in (("start", start), ("end", end))}
     for bench in document["benchmarks"]:
         bench["stats"] = {key: value * scale if key in ("min", "max", "mean", "median", "iqr")
@@ -128,6 +130,33 @@ def test_compare_sets_the_machines_move_beside_the_cases(tmp_path, capsys):
     assert (f"Cases over 1 ms whose machine check moved by more than 5%: {n} of {n} moved by "
             f"more than 5% (median move 50.0%)") in out
     assert "whose machine check stayed within 5%" not in out
+
+
+def test_a_move_of_the_pure_python_check_alone_is_the_machine_moving(tmp_path, capsys):
+    """B ran every case 1.5x slower; its products ran as fast as A's, but its pure-Python check
+    1.5x slower: the machine moved."""
+    a = with_checks(tmp_path, "a", 100.0, 100.0, python=30.0)
+    b = with_checks(tmp_path, "b", 100.0, 100.0, scale=1.5, python=20.0)
+    merged, summary = report.compare(report.load_run(a), report.load_run(b))
+    assert merged["check_ratio"].to_numpy() == pytest.approx(1.0)
+    assert merged["check_ratio_python"].to_numpy() == pytest.approx(1.5)
+    assert summary["moved_over_5pc"] == summary["unsteady_moved"] > 0
+    assert summary["steady_cases"] == 0 and summary["steps_machine_moved"] == 1
+    assert main(["compare", str(a), str(b)]) == 0
+    assert "1.000 / 1.000 / 1.500" in capsys.readouterr().out
+    # The report: a line and a column for it; none in a run made before the pure-Python check.
+    for path, python in ((b, True), (with_checks(tmp_path, "older", 100.0, 100.0), False)):
+        run = report.load_run(path)
+        run.manifest = {"threads": {"setting": 2},
+                        "steps": [{"name": next(iter(run.documents)), "status": "ok"}]}
+        line = ("- pure Python: 20 to 20 M multiply-adds/s over 2 checks; 0% of them more than "
+                "5% below the 90th percentile (20)")
+        assert (line in report.steadiness_lines(run)) == python
+        table = report.implementations_table(run)
+        assert ("check, pure Python" in table) == python
+        assert "check, one thread" in table
+        if python:
+            assert table["check, pure Python"].tolist() == ["20 → 20"]
 
 
 def test_a_steady_machine_explains_no_move(tmp_path):
