@@ -176,8 +176,8 @@ def cases_frame(run: Run) -> pd.DataFrame:
                    "iterations": stats.get("iterations", 1)}
             row["shape"] = shape_text(info.get("sizes"))
             row["first_rounds"] = first_rounds_ratio(stats.get("data"))
-            for rate, column in CHECK_COLUMNS.items():  # the machine check around the case
-                row[column] = check_mean(info.get("machine_check"), rate)
+            for rate, check in CHECK_RATES.items():  # the machine check around the case
+                row[check.case_column] = check_mean(info.get("machine_check"), rate)
             rows.append(row)
     cases = pd.DataFrame(rows)
     if cases.empty:
@@ -770,20 +770,29 @@ def machine_lines(run: Run) -> list[str]:
 
 # ---- the machine's own speed during the run (bench/steadiness.py) ----
 
-CHECK_RATES = {"run_threads_gflops": "run's threads", "one_thread_gflops": "one thread",
-               "python_mops": "pure Python"}
-CHECK_COLUMNS = {"run_threads_gflops": "check_run", "one_thread_gflops": "check_one",
-                 "python_mops": "check_python"}
-CHECK_UNITS = {"python_mops": "M multiply-adds/s"}  # the others: GFLOP/s
-# `compare`: how much longer the check took in B than in A, per rate
-CHECK_RATIOS = {"run_threads_gflops": "check_ratio", "one_thread_gflops": "check_ratio_one",
-                "python_mops": "check_ratio_python"}
+@dataclass(frozen=True)
+class CheckRate:
+    """One of the machine check's rates, and where the tables keep it."""
+
+    label: str  # as the report names it
+    case_column: str  # cases_frame: its mean over the checks made around the case
+    ratio_column: str  # compare: how much longer it took in B than in A
+    unit: str = "GFLOP/s"
+
+
+CHECK_RATES = {  # keyed as bench/steadiness.py writes them
+    "run_threads_gflops": CheckRate("run's threads", "check_run", "check_ratio"),
+    "one_thread_gflops": CheckRate("one thread", "check_one", "check_ratio_one"),
+    "python_mops": CheckRate("pure Python", "check_python", "check_ratio_python",
+                             "M multiply-adds/s"),
+}
+RATIO_COLUMNS = [check.ratio_column for check in CHECK_RATES.values()]
 
 
 def check_rates(run: Run) -> dict[str, str]:
     """The check's rates worth showing for `run`: in a one-thread run the products' two are one;
     runs made before the pure-Python check have none of it."""
-    rates = dict(CHECK_RATES)
+    rates = {rate: check.label for rate, check in CHECK_RATES.items()}
     if run.manifest.get("threads", {}).get("setting") == 1:
         del rates["one_thread_gflops"]
         rates["run_threads_gflops"] = "run's threads (one)"
@@ -838,7 +847,7 @@ def check_summary(values: np.ndarray, unit: str = "GFLOP/s") -> str:
 
 def steadiness_lines(run: Run) -> list[str]:
     """How far the machine check moved over the run, and what that means."""
-    lines = [f"- {label}: {check_summary(values, CHECK_UNITS.get(rate, 'GFLOP/s'))}"
+    lines = [f"- {label}: {check_summary(values, CHECK_RATES[rate].unit)}"
              for rate, label in check_rates(run).items()
              if len(values := check_values(run, rate)) >= 2]
     if not lines:
@@ -1332,7 +1341,8 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
     """Every case both runs timed, with time per sample (or per call) in each and B / A, and
     how far the machine check of the case's step moved between the runs."""
     a, b = comparable(cases_frame(run_a)), comparable(cases_frame(run_b))
-    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step", *CHECK_COLUMNS.values()]
+    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step",
+                     *(check.case_column for check in CHECK_RATES.values())]
     merged = a[columns].merge(b[columns], on=KEY, suffixes=("_a", "_b"))
     merged["ratio"] = merged["time_per_unit_s_b"] / merged["time_per_unit_s_a"]
     for run, side in ((run_a, "step_a"), (run_b, "step_b")):
@@ -1341,14 +1351,13 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
     # so the time it would explain is A / B. The checks made around the case itself where
     # both runs have them; else those made at the start and end of its step's process.
     checks = step_checks(run_a, run_b)
-    for rate, column in CHECK_RATIOS.items():
+    for rate, check in CHECK_RATES.items():
         by_step = 1 / checks[f"{rate}_ratio"] if not checks.empty else pd.Series(dtype=float)
         step_ratio = merged["step_b"].map(by_step).where(merged["step_a"] == merged["step_b"])
-        case_column = CHECK_COLUMNS[rate]
-        case_ratio = merged[f"{case_column}_a"] / merged[f"{case_column}_b"]
-        merged[column] = case_ratio.fillna(step_ratio)
+        case_ratio = merged[f"{check.case_column}_a"] / merged[f"{check.case_column}_b"]
+        merged[check.ratio_column] = case_ratio.fillna(step_ratio)
     # How far the machine moved for a case: its farthest rate (NaN when no rate was checked)
-    merged["machine_move"] = (merged[list(CHECK_RATIOS.values())] - 1).abs().max(axis=1)
+    merged["machine_move"] = (merged[RATIO_COLUMNS] - 1).abs().max(axis=1)
     keys_a, keys_b = set(map(tuple, a[KEY].to_numpy())), set(map(tuple, b[KEY].to_numpy()))
     ratios = merged["ratio"][np.isfinite(merged["ratio"]) & (merged["ratio"] > 0)]
     # Repeatability: a median of over 1 ms should move by no more than 5% between two runs
@@ -1422,7 +1431,7 @@ def compare_text(run_a: Run, run_b: Run) -> str:
         "B": merged["time_per_unit_s_b"].map(seconds_text),
         "B/A": merged["ratio"].map(lambda r: f"{r:.3f}"),
         "check B/A": [ratios_text(ratios) for ratios
-                      in merged[list(CHECK_RATIOS.values())].itertuples(index=False)],
+                      in merged[RATIO_COLUMNS].itertuples(index=False)],
         "": ["" if not is_timed or (ra and rb) else "not ranked in " + (
             "A and B" if not (ra or rb) else "A" if not ra else "B")
              for is_timed, ra, rb in zip(timed, merged["ranked_a"], merged["ranked_b"])],
