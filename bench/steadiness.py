@@ -36,7 +36,7 @@ from threadpoolctl import threadpool_limits
 from .workloads import threads_in_effect
 
 SHAPE = (128, 784, 512)  # a batch of 128 through the MNIST network's hidden layer
-CALLS = 10  # a check takes about 35 ms on the project's machine, all three rates together
+CALLS = 10  # a check takes about 40 ms on the project's machine, all three rates together
 PYTHON_LENGTH = 30_000  # numbers in each list of the pure-Python dot product (about 0.4 ms)
 
 
