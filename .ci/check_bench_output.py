@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report import cases_frame, load_run, read_manifest
-from bench.runner import TROUBLE
+from nnbench.bench.report import cases_frame, load_run, read_manifest
+from nnbench.bench.runner import TROUBLE
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

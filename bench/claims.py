@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-import impls
-from impls import networks
-from impls.errors import BudgetError, DataError, NNBenchError, UnknownNameError
-from impls.spec import NetworkSpec, init_params
+import nnbench
+from nnbench import networks
+from nnbench.errors import BudgetError, DataError, NNBenchError, UnknownNameError
+from nnbench.spec import NetworkSpec, init_params
 
 from . import files
 
@@ -102,7 +102,7 @@ def estimate_fit_seconds(name, preset, X, Y, epochs, lr, batch_size) -> float:
     0.05 s; the fixed amount is counted once, as the real run pays it once.
     """
     batch = min(batch_size or len(X), len(X), 256)
-    probe = impls.create(name, preset.spec, preset.initial_params())
+    probe = nnbench.create(name, preset.spec, preset.initial_params())
     Xb, Yb = X[:batch], Y[:batch]
 
     def seconds_for(steps: int) -> float:
@@ -132,7 +132,7 @@ def train(ctx: Context, name: str, preset: networks.Preset, *, epochs=None, lr=N
     if estimate > ctx.budget:
         raise TooSlow(estimate)
     ctx.log(f"{name}: training {preset.name} for {epochs} epochs (~{estimate:.0f} s)")
-    impl = impls.create(name, preset.spec, preset.initial_params())
+    impl = nnbench.create(name, preset.spec, preset.initial_params())
     history = impl.fit(data.X_train, data.Y_train, epochs=epochs, lr=lr,
                        batch_size=preset.batch_size, shuffle=preset.shuffle, seed=preset.seed)
     return impl, history, data
@@ -228,7 +228,7 @@ def check_a2(ctx):
     that `chart_a2` draws."""
     if "jacobian" not in ctx.impls:
         return [Finding("", NOT_RUN, "jacobian", "the jacobian implementation is not selected")]
-    from impls import jacobian
+    from nnbench import jacobian
 
     findings = []
     data = networks.get("mnist").load_data(limit=8)
@@ -238,7 +238,7 @@ def check_a2(ctx):
         numbers = {"width": width, "dtype": "float64", "budget_bytes": budget,
                    "long_form_bytes": jacobian.long_form_bytes(preset.spec, "float64")}
         try:
-            impl = impls.create("jacobian", preset.spec, preset.initial_params())
+            impl = nnbench.create("jacobian", preset.spec, preset.initial_params())
         except BudgetError as exc:  # over the memory budget: reported, not run
             findings.append(Finding(
                 f"784-{width}-10: the long form would need "
@@ -273,7 +273,7 @@ def check_a2(ctx):
 
 
 def check_a3(ctx):
-    from impls import jacobian
+    from nnbench import jacobian
 
     S = np.random.default_rng(3).dirichlet(np.ones(5))
     J = jacobian.softmax_jacobian(S)
@@ -339,16 +339,16 @@ def check_a5(ctx):
     preset = networks.get("xor")
     data = preset.load_data()
     start = preset.initial_params()
-    batched = impls.create("numpy", preset.spec, start)
+    batched = nnbench.create("numpy", preset.spec, start)
     batched.fit(data.X_train, data.Y_train, epochs=1000, lr=preset.lr)
     per_row = {"numpy per-row port": xor_numpy_per_row(start, data.X_train, data.Y_train,
                                                        1000, preset.lr)}
     if "python" in ctx.impls:  # pure Python walks the rows one by one too
-        impl = impls.create("python", preset.spec, start)
+        impl = nnbench.create("python", preset.spec, start)
         history = impl.fit(data.X_train, data.Y_train, epochs=1000, lr=preset.lr)
         per_row["python"] = (impl.get_weights(), history.seconds)
     if "octave" in ctx.impls:
-        from impls import octave_impl
+        from nnbench import octave_impl
 
         per_row["octave per-row"] = octave_impl.xor_per_row(start, 1000, preset.lr)
     findings = []
@@ -423,7 +423,7 @@ def check_b1(ctx):
     X = preset.load_data().X_train
 
     def measure(name):
-        output = float(impls.create(name, preset.spec, preset.initial_params()).predict(X)[0, 0])
+        output = float(nnbench.create(name, preset.spec, preset.initial_params()).predict(X)[0, 0])
         verdict = REPRODUCED if math.floor(output * 1e4) / 1e4 == 0.8354 else DIFFERS
         return Finding(f"{output:.6f}", verdict, value=output,
                        reason="the write-up printed it cut to 4 decimals")
@@ -459,8 +459,8 @@ def check_b2(ctx):
         params = (networks.get("feedforward-example").initial_params() if sizes == (3, 3, 1)
                   else init_params(spec, "uniform_pos", seed=0))
         X = np.random.default_rng(0).uniform(0, 1, (1, sizes[0]))
-        looped = time_forward(impls.create("python", spec, params), X)
-        vectorised = time_forward(impls.create("numpy", spec, params), X)
+        looped = time_forward(nnbench.create("python", spec, params), X)
+        vectorised = time_forward(nnbench.create("numpy", spec, params), X)
         ratio = looped / vectorised
         published = (f"published {looped_us:g} us looped" +
                      (f", {vectorised_us:g} us vectorised, {ratio_text(looped_us / vectorised_us)}"

@@ -22,10 +22,10 @@ import os
 import sys
 from pathlib import Path
 
-import impls
-from impls import networks
-from impls.base import check_training_settings
-from impls.errors import InputError, NNBenchError
+import nnbench
+from nnbench import networks
+from nnbench.base import check_training_settings
+from nnbench.errors import InputError, NNBenchError
 
 from .child import interrupt_signals, signals_held
 
@@ -46,10 +46,10 @@ def add_list(commands):
 
 def run_list(args) -> int:
     print("Implementations:")
-    for name, status in impls.available().items():
-        entry = impls.REGISTRY[name]
+    for name, status in nnbench.available().items():
+        entry = nnbench.REGISTRY[name]
         if status:
-            dtypes = ", ".join(impls.get_class(name).dtypes)
+            dtypes = ", ".join(nnbench.get_class(name).dtypes)
             print(f"  {name:<15} available    {entry.summary} [{dtypes}]")
         else:
             print(f"  {name:<15} unavailable  {status.reason}")
@@ -89,7 +89,7 @@ def add_train(commands):
 
 def run_train(args) -> int:
     preset = networks.get(args.network)
-    impls.get_class(args.impl)  # an unknown or unavailable name fails before any work
+    nnbench.get_class(args.impl)  # an unknown or unavailable name fails before any work
     if args.hidden is not None:
         preset = preset.with_hidden(args.hidden)
     if args.seed is not None:
@@ -109,7 +109,7 @@ def run_train(args) -> int:
     if args.batch_size is None and batch_size is not None and batch_size > len(data.X_train):
         batch_size = None  # the preset's mini-batch is larger than --limit left: one full batch
     check_training_settings(epochs, lr, batch_size, len(data.X_train))
-    impl = impls.create(args.impl, preset.spec, preset.initial_params(), dtype=args.dtype,
+    impl = nnbench.create(args.impl, preset.spec, preset.initial_params(), dtype=args.dtype,
                         **options)
     print(f"{args.impl} ({args.dtype}) on {preset.name}: "
           f"{'-'.join(map(str, preset.spec.sizes))}, {len(data.X_train)} training samples, "
@@ -149,7 +149,7 @@ def add_claims(commands):
 
 
 def run_claims(args) -> int:
-    from bench import claims
+    from nnbench.bench import claims
 
     names = selected_implementations(args.impls)
     budget = args.budget if args.budget is not None else (3.0 if args.quick else 300.0)
@@ -172,9 +172,9 @@ def selected_implementations(asked: list[str] | None) -> list[str]:
     """The implementations asked for (each must exist and run here), or all that run here."""
     if asked:
         for name in asked:
-            impls.get_class(name)
+            nnbench.get_class(name)
         return asked
-    return [name for name, status in impls.available().items() if status]
+    return [name for name, status in nnbench.available().items() if status]
 
 
 def add_run(commands):
@@ -213,7 +213,7 @@ def add_run(commands):
 
 
 def run_run(args) -> int:
-    from bench import report, runner
+    from nnbench.bench import report, runner
 
     command = ["nnbench", "run"]
     for flag, value in (("--impl", args.impl), ("--network", args.network),
@@ -272,7 +272,7 @@ def add_report(commands):
 
 
 def run_report(args) -> int:
-    from bench import report
+    from nnbench.bench import report
 
     path = (Path(args.run_path) if args.run_path
             else report.latest_run(Path(args.out or "results")))
@@ -296,7 +296,7 @@ def add_compare(commands):
 
 
 def run_compare(args) -> int:
-    from bench import report
+    from nnbench.bench import report
 
     print(report.compare_text(report.load_run(args.run_a), report.load_run(args.run_b)))
     return 0

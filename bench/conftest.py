@@ -43,9 +43,9 @@ from pathlib import Path
 
 import pytest
 
-import impls
-from impls import networks
-from impls.errors import NNBenchError
+import nnbench
+from nnbench import networks
+from nnbench.errors import NNBenchError
 
 from . import machine, steadiness
 from .child import peak_rss_self
@@ -86,7 +86,7 @@ class Selection:
             self.available = []
             for variant in self.asked:
                 try:
-                    impls.get_class(variant.impl)
+                    nnbench.get_class(variant.impl)
                     self.available.append(variant)
                 except NNBenchError as exc:
                     self.unavailable[variant.name] = str(exc)
@@ -141,7 +141,7 @@ def pytest_collection_modifyitems(items):
 
 
 def dtypes_of(variant: Variant) -> tuple[str, ...]:
-    return impls.get_class(variant.impl).dtypes
+    return nnbench.get_class(variant.impl).dtypes
 
 
 def pytest_generate_tests(metafunc):

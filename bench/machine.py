@@ -18,10 +18,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nnbench
+
 from .workloads import BLAS_SPIN_VARIABLE, THREAD_VARIABLES, threads_in_effect
 
-PACKAGES = ("numpy", "numba", "llvmlite", "tensorflow", "keras", "torch", "jax", "jaxlib",
-            "scikit-learn", "pandas", "matplotlib", "pytest", "pytest-benchmark")
+SUITE_PACKAGES = ("numpy", "scikit-learn", "pandas", "matplotlib", "scipy", "pytest",
+                  "pytest-benchmark")
+
+
+def packages() -> tuple[str, ...]:
+    """The distributions whose versions a report records: the suite's and each implementation's."""
+    found = [*SUITE_PACKAGES]
+    for entry in nnbench.REGISTRY.values():
+        found.extend(entry.packages)
+    return tuple(dict.fromkeys(found))
 
 
 def cpu_model() -> str:
@@ -60,12 +70,12 @@ def slug(text: str) -> str:
 
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
-    for package in PACKAGES:
+    for package in packages():
         try:
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             pass
-    if "impls.octave_impl" in sys.modules:
+    if "nnbench.octave_impl" in sys.modules:
         found["octave"] = _octave_version()
     return found
 

@@ -51,9 +51,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-import impls
-from impls.errors import BudgetError
-from impls.spec import NetworkSpec, Params, init_params
+import nnbench
+from nnbench.errors import BudgetError
+from nnbench.spec import NetworkSpec, Params, init_params
 
 from . import steadiness
 from .workloads import SAMPLED, Mode, Variant, threads_in_effect, wait_for_blas_threads
@@ -149,7 +149,7 @@ def judge(pairs: list[tuple[str, object, object]], dtype: str, is_reference: boo
 
 
 def verify_predict(variant: Variant, impl, built: Built, X, dtype: str) -> Verdict:
-    reference = impls.create("numpy", built.spec, built.params, dtype=dtype)
+    reference = nnbench.create("numpy", built.spec, built.params, dtype=dtype)
     return judge([("the output", impl.predict(X), reference.predict(X))], dtype,
                  variant.name == "numpy")
 
@@ -157,7 +157,7 @@ def verify_predict(variant: Variant, impl, built: Built, X, dtype: str) -> Verdi
 def verify_train_step(variant: Variant, impl, built: Built, X, Y, lr: float, dtype: str
                       ) -> Verdict:
     """One training step on (X, Y) by both, from the starting weights."""
-    reference = impls.create("numpy", built.spec, built.params, dtype=dtype)
+    reference = nnbench.create("numpy", built.spec, built.params, dtype=dtype)
     reference.fit(X, Y, epochs=1, lr=lr, batch_size=len(X))
     impl.set_weights(built.params)
     impl.fit(X, Y, epochs=1, lr=lr, batch_size=len(X))

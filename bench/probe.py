@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-import impls
-from impls import networks
-from impls.errors import BudgetError
-from impls.spec import NetworkSpec
+import nnbench
+from nnbench import networks
+from nnbench.errors import BudgetError
+from nnbench.spec import NetworkSpec
 
 from .child import peak_rss_children, peak_rss_self, run_child
 from .workloads import get_variant
@@ -53,7 +53,7 @@ def probe(variant_name: str, network: str, dtype: str, hidden: int | None, sampl
           ) -> dict:
     started = time.perf_counter()
     variant = get_variant(variant_name)
-    module = sys.modules[impls.get_class(variant.impl).__module__]  # imports the library
+    module = sys.modules[nnbench.get_class(variant.impl).__module__]  # imports the library
     imported = time.perf_counter()
     report = {"import_s": imported - started, "rss_after_import_bytes": peak_rss_self()}
 
@@ -117,7 +117,7 @@ class Probe:
 def run_probe(variant: str, network: str, dtype: str = "float64", hidden: int | None = None,
               samples: int = 128, env: dict[str, str] | None = None,
               timeout_s: float = 300) -> Probe:
-    command = [sys.executable, "-m", "bench.probe", variant, "--network", network,
+    command = [sys.executable, "-m", "nnbench.bench.probe", variant, "--network", network,
                "--dtype", dtype, "--samples", str(samples)]
     if hidden is not None:
         command += ["--hidden", str(hidden)]

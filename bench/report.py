@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
 
-from impls.errors import DataError  # noqa: E402
+from nnbench.errors import DataError  # noqa: E402
 
 from .files import replacing, write_text  # noqa: E402
 from .workloads import MODES, SAMPLED  # noqa: E402
@@ -1255,7 +1255,7 @@ def write_report(run: Run, out: Path) -> Report:
                   "timed from outside. Import, build and first step are the process's own "
                   "timings of its phases.", "", chart(cold_chart), markdown_table(shown), ""]
 
-    from bench import claims
+    from nnbench.bench import claims
 
     claims_file = run.source / claims.RUN_FILE
     if claims_file.is_file():  # written by `nnbench run`, or by `nnbench claims --json`

@@ -53,8 +53,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import impls
-from impls.errors import InputError, NNBenchError
+import nnbench
+from nnbench.errors import InputError, NNBenchError
 
 from . import machine
 from .child import Interrupted, interrupt_signals, run_child
@@ -160,7 +160,7 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     log = logs / f"{step.name}.log"
     step.log = str(log.relative_to(run_dir))
     if step.kind == "claims":
-        command = [sys.executable, "-m", "bench.cli", "claims", "--json", str(partial),
+        command = [sys.executable, "-m", "nnbench.bench.cli", "claims", "--json", str(partial),
                    *step.arguments]
     else:
         command = [sys.executable, "-m", "pytest", *[str(BENCH_DIR / f) for f in step.files],
@@ -390,7 +390,7 @@ def claims_step(budget: float, implementations: list[str] | None) -> Step:
         arguments += ["--impl", *dict.fromkeys(implementations)]
     # Its limit: the budget for every claim and implementation, and the time the cheap
     # claims take besides (about a minute here).
-    most = len(CLAIMS) * len(implementations or impls.REGISTRY)
+    most = len(CLAIMS) * len(implementations or nnbench.REGISTRY)
     return Step("claims", "claims", [], arguments, timeout_s=300 + budget * most)
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impls import networks
-from impls.numpy_vec import (
+from nnbench import networks
+from nnbench.numpy_vec import (
     NumpyVectorised,
     activate,
     backprop_activation,

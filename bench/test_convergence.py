@@ -5,7 +5,7 @@ Python and the Jacobian finish in seconds). Every implementation computes the sa
 so the curves should lie on one another; the report draws them on one axis.
 """
 
-from impls import networks
+from nnbench import networks
 
 DTYPE = "float64"
 

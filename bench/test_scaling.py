@@ -7,8 +7,8 @@ what it would need, instead of being timed.
 
 import pytest
 
-from impls import networks
-from impls.errors import BudgetError
+from nnbench import networks
+from nnbench.errors import BudgetError
 
 from .measure import Built, first_clause, run_train_case
 

@@ -26,9 +26,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
-import impls
-from impls import networks
-from impls.errors import InputError, UnknownNameError
+import nnbench
+from nnbench import networks
+from nnbench.errors import InputError, UnknownNameError
 
 # ---- variants: an implementation and the options it is built with ----
 
@@ -45,7 +45,7 @@ class Variant:
         return dict(self.options)
 
     def create(self, spec, params, dtype: str):
-        return impls.create(self.impl, spec, params, dtype=dtype, **self.kwargs)
+        return nnbench.create(self.impl, spec, params, dtype=dtype, **self.kwargs)
 
 
 # Settings measured beside an implementation's default. Keras's default `fit` dispatches one
@@ -61,7 +61,7 @@ EXTRA_VARIANTS = (
 def all_variants() -> list[Variant]:
     """Every variant of every registered implementation, available here or not."""
     variants = []
-    for name in impls.names():
+    for name in nnbench.names():
         variants.append(Variant(name, name))
         variants.extend(extra for extra in EXTRA_VARIANTS if extra.impl == name)
     return variants

@@ -1,12 +1,12 @@
 """nnbench's implementations, by name.
 
-    import impls
-    impls.available()                       # {"numpy": Availability(True, ""), ...}
-    impl = impls.create("numpy", spec, params, dtype="float64")
+    import nnbench
+    nnbench.available()                     # {"numpy": Availability(True, ""), ...}
+    impl = nnbench.create("numpy", spec, params, dtype="float64")
 
 Each implementation's module is imported only when it is first asked for, so a missing
 optional dependency (Numba, TensorFlow) makes that one implementation unavailable, with the
-reason, and never breaks `import impls`.
+reason, and never breaks `import nnbench`.
 """
 
 from __future__ import annotations
@@ -20,39 +20,61 @@ from .spec import NetworkSpec, Params, init_params
 
 @dataclass(frozen=True)
 class Entry:
+    """One implementation: where its class lives and what it needs to run."""
+
     module: str
     cls: str
     summary: str
-    install: str  # what makes it available, shown when it is not
+    extra: str = ""  # the optional extra of `nnbench` that installs its dependencies
+    packages: tuple[str, ...] = ()  # distributions whose versions a report records
+    install: str = ""  # what makes it available, when it is more than its extra
+
+    @property
+    def how_to_install(self) -> str:
+        if self.install:
+            return self.install
+        return f"pip install 'nnbench[{self.extra}]'" if self.extra else "pip install nnbench"
+
+
+def _entry(module: str, *args, **kwargs) -> Entry:
+    return Entry(f"{__name__}.{module}", *args, **kwargs)
 
 
 REGISTRY: dict[str, Entry] = {
-    "python": Entry("impls.pure_python", "PurePython",
-                    "pure Python: lists of floats, math.exp, loops", "the standard library"),
-    "numpy": Entry("impls.numpy_vec", "NumpyVectorised",
-                   "vectorised NumPy over the whole batch (the reference)", "pip install numpy"),
-    "numba": Entry("impls.numba_jit", "NumbaJIT",
-                   "the loop algorithm compiled with Numba, a whole epoch per call",
-                   "pip install 'nnbench[numba]'"),
-    "numba-parallel": Entry("impls.numba_jit", "NumbaParallel",
-                            "the Numba loops with parallel=True over the samples of a batch",
-                            "pip install 'nnbench[numba]'"),
-    "jacobian": Entry("impls.jacobian", "ExplicitJacobian",
-                      "explicit Jacobian matrices chained by the chain rule (slow on purpose)",
-                      "pip install numpy"),
-    "keras": Entry("impls.keras_tf", "KerasTF", "Keras 3 on TensorFlow",
-                   "pip install 'nnbench[keras]'"),
-    "octave": Entry("impls.octave_impl", "OctaveCLI",
-                    "GNU Octave's own language, whole-batch matrices, run by octave-cli",
-                    "apt-get install -y --no-install-recommends octave"),
-    "torch": Entry("impls.torch_impl", "TorchCPU",
-                   "PyTorch on the CPU: nn.Linear layers, autograd, optim.SGD",
-                   "pip install torch==2.13.0 (a CPU build here; elsewhere install torch from "
-                   "the CPU wheel index of PyTorch: the default wheel brings gigabytes of CUDA)"),
-    "jax": Entry("impls.jax_impl", "JaxJIT",
-                 "JAX: pure functions, jax.grad, a whole epoch's updates in one jit",
-                 "pip install 'nnbench[jax]'"),
+    "python": _entry("pure_python", "PurePython",
+                     "pure Python: lists of floats, math.exp, loops"),
+    "numpy": _entry("numpy_vec", "NumpyVectorised",
+                    "vectorised NumPy over the whole batch (the reference)",
+                    packages=("numpy",)),
+    "numba": _entry("numba_jit", "NumbaJIT",
+                    "the loop algorithm compiled with Numba, a whole epoch per call",
+                    extra="numba", packages=("numba", "llvmlite")),
+    "numba-parallel": _entry("numba_jit", "NumbaParallel",
+                             "the Numba loops with parallel=True over the samples of a batch",
+                             extra="numba", packages=("numba", "llvmlite")),
+    "jacobian": _entry("jacobian", "ExplicitJacobian",
+                       "explicit Jacobian matrices chained by the chain rule (slow on purpose)",
+                       packages=("numpy",)),
+    "keras": _entry("keras_tf", "KerasTF", "Keras 3 on TensorFlow",
+                    extra="keras", packages=("tensorflow", "keras")),
+    "octave": _entry("octave_impl", "OctaveCLI",
+                     "GNU Octave's own language, whole-batch matrices, run by octave-cli",
+                     install="apt-get install -y --no-install-recommends octave"),
+    "torch": _entry("torch_impl", "TorchCPU",
+                    "PyTorch on the CPU: nn.Linear layers, autograd, optim.SGD",
+                    extra="torch", packages=("torch",),
+                    install="pip install 'nnbench[torch]' (it pins a CPU build here; elsewhere "
+                            "install torch from PyTorch's CPU wheel index first: the default "
+                            "wheel brings gigabytes of CUDA)"),
+    "jax": _entry("jax_impl", "JaxJIT",
+                  "JAX: pure functions, jax.grad, a whole epoch's updates in one jit",
+                  extra="jax", packages=("jax", "jaxlib")),
 }
+
+
+def extras() -> list[str]:
+    """Every optional extra the registered implementations need, in registry order."""
+    return list(dict.fromkeys(entry.extra for entry in REGISTRY.values() if entry.extra))
 
 
 @dataclass(frozen=True)
@@ -89,7 +111,7 @@ def get_class(name: str) -> type:
         if missing == entry.module:  # our own file is missing: a broken install, not a dependency
             reason = f"its module {entry.module} is missing from this installation"
         elif missing:
-            reason = f"{missing} is not installed ({entry.install})"
+            reason = f"{missing} is not installed ({entry.how_to_install})"
         else:  # an ImportError raised on purpose, e.g. a missing executable: its message says why
             reason = str(exc)
         _failures[name] = f"implementation {name!r} is unavailable: {reason}"
@@ -115,5 +137,5 @@ def create(name: str, spec: NetworkSpec, params: Params, dtype: str = "float64",
     return get_class(name)(spec, params, dtype=dtype, **options)
 
 
-__all__ = ["NetworkSpec", "Params", "init_params", "available", "create", "get_class", "names",
-           "REGISTRY"]
+__all__ = ["NetworkSpec", "Params", "init_params", "available", "create", "extras", "get_class",
+           "names", "REGISTRY"]

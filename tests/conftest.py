@@ -1,7 +1,7 @@
 """Shared test helpers: which implementations to hold to the reference, and how closely.
 
 Every test that compares implementations is parametrised over `IMPLEMENTATIONS`, the names
-that `impls.available()` says can run here. With NNBENCH_REQUIRE_ALL=1 (as in CI) an
+that `nnbench.available()` says can run here. With NNBENCH_REQUIRE_ALL=1 (as in CI) an
 implementation that cannot run is a failure, not a skip, so the suite cannot pass by skipping.
 """
 
@@ -10,9 +10,9 @@ import os
 import numpy as np
 import pytest
 
-import impls
+import nnbench
 
-AVAILABILITY = impls.available()
+AVAILABILITY = nnbench.available()
 IMPLEMENTATIONS = [name for name, status in AVAILABILITY.items() if status]
 OTHERS = [name for name in IMPLEMENTATIONS if name != "numpy"]  # held to the reference
 
@@ -29,7 +29,7 @@ def impl_dtype_cases(names=None):
     """(name, dtype) for every implementation and each dtype it supports."""
     cases = []
     for name in names if names is not None else OTHERS:
-        for dtype in impls.get_class(name).dtypes:
+        for dtype in nnbench.get_class(name).dtypes:
             cases.append(pytest.param(name, dtype, id=f"{name}-{dtype}"))
     return cases
 

@@ -10,21 +10,21 @@ import numpy as np
 import pytest
 from conftest import IMPLEMENTATIONS
 
-import impls
-from impls import data, networks
-from impls.errors import DataError, InputError, InputTypeError, NNBenchError, UnknownNameError
-from impls.spec import NetworkSpec, init_params
+import nnbench
+from nnbench import data, networks
+from nnbench.errors import DataError, InputError, InputTypeError, NNBenchError, UnknownNameError
+from nnbench.spec import NetworkSpec, init_params
 
 XOR = networks.get("xor")
 MNIST_SMALL = networks.get("mnist").with_hidden(4)
 
 
 def xor_impl(name="numpy"):
-    return impls.create(name, XOR.spec, XOR.initial_params())
+    return nnbench.create(name, XOR.spec, XOR.initial_params())
 
 
 def mnist_impl(name="numpy"):
-    return impls.create(name, MNIST_SMALL.spec, MNIST_SMALL.initial_params())
+    return nnbench.create(name, MNIST_SMALL.spec, MNIST_SMALL.initial_params())
 
 
 X4, Y4 = data.xor().X_train, data.xor().Y_train
@@ -95,9 +95,9 @@ def test_bad_targets_for_mnist(case):
 
 
 @pytest.mark.parametrize("make,fragment", [
-    (lambda: impls.create("nope", XOR.spec, XOR.initial_params()), "unknown implementation"),
+    (lambda: nnbench.create("nope", XOR.spec, XOR.initial_params()), "unknown implementation"),
     (lambda: networks.get("nope"), "unknown preset"),
-    (lambda: impls.create("numpy", XOR.spec, XOR.initial_params(), dtype="float16"),
+    (lambda: nnbench.create("numpy", XOR.spec, XOR.initial_params(), dtype="float16"),
      "unknown dtype 'float16'; expected one of: float32, float64"),
     (lambda: NetworkSpec((2, 1), ("swish",), "mse"), "unknown activation 'swish'"),
     (lambda: NetworkSpec((2, 1), ("sigmoid",), "hinge"), "unknown loss 'hinge'"),

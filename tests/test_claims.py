@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import claims
-from impls import networks
+from nnbench.bench import claims
+from nnbench import networks
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "SEEDS.md"
 SEEDS_IDS = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "B1", "B2", "B3", "C1", "C2", "D1"]
@@ -25,7 +25,7 @@ def test_every_seeds_id_is_a_claim():
 def quick_rows(tmp_path_factory):
     """`nnbench claims --quick`, run as a user runs it."""
     out = tmp_path_factory.mktemp("claims") / "claims.json"
-    result = subprocess.run([sys.executable, "-m", "bench.cli", "claims", "--quick", "--json",
+    result = subprocess.run([sys.executable, "-m", "nnbench.bench.cli", "claims", "--quick", "--json",
                              str(out)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "verdicts:" in result.stdout
@@ -52,7 +52,7 @@ def test_quick_run_reproduces_the_cheap_claims(quick_rows):
 
 
 def test_unknown_claim_id_is_one_line():
-    result = subprocess.run([sys.executable, "-m", "bench.cli", "claims", "--id", "Z9"],
+    result = subprocess.run([sys.executable, "-m", "nnbench.bench.cli", "claims", "--id", "Z9"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -100,7 +100,7 @@ def test_the_numbers_behind_a2_and_b2_survive_write_and_read(tmp_path):
     assert again == rows
     a2 = [row["data"] for row in again if row["id"] == "A2"]
     assert [d["width"] for d in a2] == [16, 32, 64, 128, 256, 512]
-    from impls import jacobian, networks
+    from nnbench import jacobian, networks
 
     seed = a2[-1]
     assert seed["seed"] and seed["long_form_bytes"] == jacobian.long_form_bytes(
@@ -148,7 +148,7 @@ def test_a_width_over_the_memory_budget_is_reported_with_its_numbers(monkeypatch
 
 
 def test_the_report_embeds_the_claims_charts_and_drops_stale_ones(tmp_path):
-    from bench import report
+    from nnbench.bench import report
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -184,7 +184,7 @@ def test_the_time_estimate_counts_a_fixed_cost_per_call_once(monkeypatch):
             clock["now"] += 0.065 + 0.0002 * epochs
 
     monkeypatch.setattr(claims.time, "perf_counter", lambda: clock["now"])
-    monkeypatch.setattr(claims.impls, "create", lambda *args, **kwargs: FakeOctave())
+    monkeypatch.setattr(claims.nnbench, "create", lambda *args, **kwargs: FakeOctave())
     preset = networks.get("xor")
     data = preset.load_data()
     estimate = claims.estimate_fit_seconds("octave", preset, data.X_train, data.Y_train,

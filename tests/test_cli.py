@@ -5,12 +5,12 @@ import sys
 
 import pytest
 
-from bench.cli import epochs_to_show, main
+from nnbench.bench.cli import epochs_to_show, main
 
 
 def nnbench(*args):
     """Run the real command in a fresh process, as a user would."""
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "nnbench.bench.cli", *args], capture_output=True,
                           text=True, timeout=300)
 
 
@@ -67,7 +67,7 @@ def test_corrupted_mnist_file_is_one_line(tmp_path):
     import gzip
     import shutil
 
-    from impls.data import BUNDLED_MNIST
+    from nnbench.data import BUNDLED_MNIST
 
     for path in BUNDLED_MNIST.glob("*.gz"):
         shutil.copy(path, tmp_path / path.name)
@@ -85,12 +85,12 @@ def test_corrupted_mnist_file_is_one_line(tmp_path):
 def test_nan_in_X_is_refused_by_the_library():
     import numpy as np
 
-    import impls
-    from impls import networks
-    from impls.errors import InputError
+    import nnbench
+    from nnbench import networks
+    from nnbench.errors import InputError
 
     preset = networks.get("xor")
-    impl = impls.create("numpy", preset.spec, preset.initial_params())
+    impl = nnbench.create("numpy", preset.spec, preset.initial_params())
     with pytest.raises(InputError, match="NaN"):
         impl.predict(np.array([[0.0, np.nan]]))
     with pytest.raises(InputError, match="3 columns, the network expects 2"):

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from conftest import IMPLEMENTATIONS
 
-import impls
-from impls import networks
+import nnbench
+from nnbench import networks
 
 PRESET, LIMIT, EPOCHS, BATCH, SEED = "digits", 40, 3, 16, 5
 
@@ -25,7 +25,7 @@ PRESET, LIMIT, EPOCHS, BATCH, SEED = "digits", 40, 3, 16, 5
 def train(name):
     preset = networks.get(PRESET)
     data = preset.load_data(limit=LIMIT)
-    impl = impls.create(name, preset.spec, preset.initial_params())
+    impl = nnbench.create(name, preset.spec, preset.initial_params())
     impl.fit(data.X_train, data.Y_train, epochs=EPOCHS, lr=preset.lr, batch_size=BATCH,
              shuffle=True, seed=SEED)
     return impl.get_weights()
@@ -34,7 +34,7 @@ def train(name):
 @pytest.mark.parametrize("name", IMPLEMENTATIONS)
 def test_two_runs_are_bitwise_identical(name):
     if name == "keras":
-        from impls import keras_tf
+        from nnbench import keras_tf
 
         if keras_tf.DEVICE != "CPU":  # a GPU's sums may come in any order without op determinism
             pytest.skip(f"TensorFlow runs on {keras_tf.DEVICE}; see the op determinism test")
@@ -47,18 +47,18 @@ def test_two_runs_are_bitwise_identical(name):
 # each: sys.argv = [name, runs, "op-determinism" or "default"].
 TRAIN_AND_HASH = f"""
 import hashlib, sys
-import impls
-from impls import networks
+import nnbench
+from nnbench import networks
 
 name, runs, switch = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 if switch == "op-determinism":
-    impls.get_class("keras")  # imports TensorFlow quietly
+    nnbench.get_class("keras")  # imports TensorFlow quietly
     import tensorflow as tf
     tf.config.experimental.enable_op_determinism()  # and no seed: no random op may run
 preset = networks.get({PRESET!r})
 data = preset.load_data(limit={LIMIT})
 for _ in range(runs):
-    impl = impls.create(name, preset.spec, preset.initial_params())
+    impl = nnbench.create(name, preset.spec, preset.initial_params())
     impl.fit(data.X_train, data.Y_train, epochs={EPOCHS}, lr=preset.lr, batch_size={BATCH},
              shuffle=True, seed={SEED})
     weights = b"".join(W.tobytes() + b.tobytes() for W, b in impl.get_weights())
@@ -90,8 +90,8 @@ def test_keras_with_op_determinism_is_bitwise_identical():
 
 def test_seeded_initialiser_is_stable():
     """The starting weights are a function of (scheme, seed) alone."""
-    params = impls.init_params(networks.get("xor").spec, "uniform_sym", seed=3)
-    again = impls.init_params(networks.get("xor").spec, "uniform_sym", seed=3)
-    other = impls.init_params(networks.get("xor").spec, "uniform_sym", seed=4)
+    params = nnbench.init_params(networks.get("xor").spec, "uniform_sym", seed=3)
+    again = nnbench.init_params(networks.get("xor").spec, "uniform_sym", seed=3)
+    other = nnbench.init_params(networks.get("xor").spec, "uniform_sym", seed=4)
     assert all(np.array_equal(W, W2) for (W, _), (W2, _) in zip(params, again))
     assert not np.array_equal(params[0][0], other[0][0])

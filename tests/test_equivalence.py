@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import assert_close, assert_params_close, impl_dtype_cases, rtol_for
 
-import impls
-from impls import networks
-from impls.errors import BudgetError
+import nnbench
+from nnbench import networks
+from nnbench.errors import BudgetError
 
 
 @functools.cache
@@ -31,14 +31,14 @@ PRESETS = list(networks.PRESETS)
 
 def reference(preset_name, dtype):
     spec, params, *_ = case(preset_name)
-    return impls.create("numpy", spec, params, dtype=dtype)
+    return nnbench.create("numpy", spec, params, dtype=dtype)
 
 
 @pytest.mark.parametrize("preset_name", PRESETS)
 @pytest.mark.parametrize("name,dtype", impl_dtype_cases())
 def test_forward(name, dtype, preset_name):
     spec, params, X, Y, lr = case(preset_name)
-    impl = impls.create(name, spec, params, dtype=dtype)
+    impl = nnbench.create(name, spec, params, dtype=dtype)
     assert_close(impl.predict(X), reference(preset_name, dtype).predict(X),
                  rtol_for(name, dtype), f"{name} outputs")
 
@@ -47,7 +47,7 @@ def test_forward(name, dtype, preset_name):
 @pytest.mark.parametrize("name,dtype", impl_dtype_cases())
 def test_loss_and_gradients(name, dtype, preset_name):
     spec, params, X, Y, lr = case(preset_name)
-    loss, grads = impls.create(name, spec, params, dtype=dtype).loss_and_grads(X, Y)
+    loss, grads = nnbench.create(name, spec, params, dtype=dtype).loss_and_grads(X, Y)
     ref_loss, ref_grads = reference(preset_name, dtype).loss_and_grads(X, Y)
     rtol = rtol_for(name, dtype)
     assert_close(loss, ref_loss, rtol, f"{name} loss")
@@ -58,7 +58,7 @@ def test_loss_and_gradients(name, dtype, preset_name):
 @pytest.mark.parametrize("name,dtype", impl_dtype_cases())
 def test_weights_after_five_steps(name, dtype, preset_name):
     spec, params, X, Y, lr = case(preset_name)
-    impl, ref = impls.create(name, spec, params, dtype=dtype), reference(preset_name, dtype)
+    impl, ref = nnbench.create(name, spec, params, dtype=dtype), reference(preset_name, dtype)
     history = impl.fit(X, Y, epochs=5, lr=lr)  # full batch: one step per epoch
     ref_history = ref.fit(X, Y, epochs=5, lr=lr)
     rtol = rtol_for(name, dtype)
@@ -70,7 +70,7 @@ def test_weights_after_five_steps(name, dtype, preset_name):
 def test_mini_batches_with_a_short_last_batch(name, dtype):
     """8 samples in batches of 3 (3, 3, 2), two epochs: same weights and epoch losses."""
     spec, params, X, Y, lr = case("mnist-leaky")
-    impl, ref = impls.create(name, spec, params, dtype=dtype), reference("mnist-leaky", dtype)
+    impl, ref = nnbench.create(name, spec, params, dtype=dtype), reference("mnist-leaky", dtype)
     history = impl.fit(X, Y, epochs=2, lr=0.05, batch_size=3)
     ref_history = ref.fit(X, Y, epochs=2, lr=0.05, batch_size=3)
     rtol = rtol_for(name, dtype)
@@ -81,7 +81,7 @@ def test_mini_batches_with_a_short_last_batch(name, dtype):
 @pytest.mark.parametrize("name,dtype", impl_dtype_cases())
 def test_shuffled_epochs_see_the_same_batches(name, dtype):
     spec, params, X, Y, lr = case("digits")
-    impl, ref = impls.create(name, spec, params, dtype=dtype), reference("digits", dtype)
+    impl, ref = nnbench.create(name, spec, params, dtype=dtype), reference("digits", dtype)
     impl.fit(X, Y, epochs=3, lr=lr, batch_size=4, shuffle=True, seed=7)
     ref.fit(X, Y, epochs=3, lr=lr, batch_size=4, shuffle=True, seed=7)
     assert_params_close(impl.get_weights(), ref.get_weights(), rtol_for(name, dtype),
@@ -96,12 +96,12 @@ def test_real_mnist_shape_one_step(name):
     data = preset.load_data(limit=2)
     params = preset.initial_params()
     try:
-        impl = impls.create(name, preset.spec, params)
+        impl = nnbench.create(name, preset.spec, params)
         impl.fit(data.X_train, data.Y_train, epochs=1, lr=preset.lr)
     except BudgetError:
         assert name == "jacobian", f"{name} refused the real MNIST shape"
         return
-    ref = impls.create("numpy", preset.spec, params)
+    ref = nnbench.create("numpy", preset.spec, params)
     ref.fit(data.X_train, data.Y_train, epochs=1, lr=preset.lr)
     assert_params_close(impl.get_weights(), ref.get_weights(), rtol_for(name, "float64"),
                         f"{name} weights")
@@ -110,6 +110,6 @@ def test_real_mnist_shape_one_step(name):
 def test_starting_weights_are_not_changed_by_training():
     spec, params, X, Y, lr = case("xor")
     before = [(W.copy(), b.copy()) for W, b in params]
-    impls.create("numpy", spec, params).fit(X, Y, epochs=3, lr=lr)
+    nnbench.create("numpy", spec, params).fit(X, Y, epochs=3, lr=lr)
     for (W, b), (W0, b0) in zip(params, before):
         assert np.array_equal(W, W0) and np.array_equal(b, b0)

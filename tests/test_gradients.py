@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import assert_close
 
-import impls
-from impls.spec import NetworkSpec, init_params
+import nnbench
+from nnbench.spec import NetworkSpec, init_params
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
 OUTPUTS = [  # (last activation, loss): every loss, with each output it accepts
@@ -53,7 +53,7 @@ def targets(rng, n, k, loss):
 def test_gradients_match_finite_differences(hidden, output, loss):
     rng = np.random.default_rng(hash((hidden, output, loss)) % 2**32)
     spec = NetworkSpec((3, 4, 3), (hidden, output), loss, alpha=0.1)
-    impl = impls.create("numpy", spec, init_params(spec, "uniform_sym", seed=1))
+    impl = nnbench.create("numpy", spec, init_params(spec, "uniform_sym", seed=1))
     X = rng.normal(size=(5, 3))
     Y = targets(rng, 5, 3, loss)
     _, grads = impl.loss_and_grads(X, Y)
@@ -65,7 +65,7 @@ def test_gradients_match_finite_differences(hidden, output, loss):
 
 def test_no_bias_means_zero_bias_gradients():
     spec = NetworkSpec((3, 5, 1), ("sigmoid", "sigmoid"), "mse", bias=False)
-    impl = impls.create("numpy", spec, init_params(spec, "uniform_pos", 0))
+    impl = nnbench.create("numpy", spec, init_params(spec, "uniform_pos", 0))
     _, grads = impl.loss_and_grads(np.ones((4, 3)), np.zeros((4, 1)))
     assert all(np.all(db == 0) for _, db in grads)
     assert any(np.any(dW != 0) for dW, _ in grads)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
+from nnbench.bench.cli import main
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="follows processes through /proc (Linux)")
@@ -74,7 +74,7 @@ def stop_leftovers(processes: set[tuple[int, str]]) -> None:
 
 def nnbench_run(out: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bench.cli", "run", "--quick", "--impl", "python", "numpy",
+        [sys.executable, "-m", "nnbench.bench.cli", "run", "--quick", "--impl", "python", "numpy",
          "--network", "xor", "--out", str(out), "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -199,7 +199,7 @@ def test_a_run_killed_hard_is_reported_as_partial(tmp_path):
 RUNNER = textwrap.dedent("""\
     import os, sys
     from pathlib import Path
-    from bench.child import Interrupted, interrupt_signals, run_child
+    from nnbench.bench.child import Interrupted, interrupt_signals, run_child
     try:
         with interrupt_signals():
             run_child([sys.executable, "-c", sys.argv[1]], dict(os.environ), None, Path.cwd())
@@ -215,7 +215,7 @@ CHILDREN = {
     "listening": f"""
 import os, sys
 from pathlib import Path
-from bench.child import run_child
+from nnbench.bench.child import run_child
 run_child([sys.executable, "-c", {SLEEPER!r}], dict(os.environ), None, Path.cwd())
 """,
     # Ignores SIGINT, and leaves behind a grandchild of its own session that ignores it too.
@@ -252,7 +252,7 @@ def test_run_child_stops_the_childs_whole_tree(kind, tmp_path):
 def test_a_signal_as_the_child_starts_still_stops_it(monkeypatch, tmp_path):
     """A signal whose exception would leave Popen between fork and return (the child started,
     its Popen never returned): run_child holds it until it knows the child, then stops it."""
-    from bench import child
+    from nnbench.bench import child
 
     started, popen = [], subprocess.Popen
 
@@ -274,7 +274,7 @@ def test_a_signal_as_the_child_starts_still_stops_it(monkeypatch, tmp_path):
 
 def test_a_signal_while_held_waits_for_the_end_of_the_block():
     """What `nnbench run` and `nnbench report` do while they write the report's files."""
-    from bench.child import Interrupted, interrupt_signals, signals_held
+    from nnbench.bench.child import Interrupted, interrupt_signals, signals_held
 
     written = []
     with pytest.raises(Interrupted), interrupt_signals():

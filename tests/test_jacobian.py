@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from conftest import assert_close, assert_params_close
 
-import impls
-from impls import jacobian, networks, numpy_vec
-from impls.errors import BudgetError, InputError, InputTypeError
-from impls.spec import NetworkSpec, init_params
+import nnbench
+from nnbench import jacobian, networks, numpy_vec
+from nnbench.errors import BudgetError, InputError, InputTypeError
+from nnbench.spec import NetworkSpec, init_params
 
 MNIST = networks.get("mnist")
 
@@ -40,7 +40,7 @@ def no_budget_from_the_environment(monkeypatch):
                                          "mnist-leaky", "binary-reversal"])
 def test_long_form_equals_short_form(preset_name):
     spec, params, X, Y = preset_case(preset_name)
-    impl = impls.create("jacobian", spec, params)
+    impl = nnbench.create("jacobian", spec, params)
     loss, grads = impl.loss_and_grads(X, Y)
     short_loss, short_grads = impl.short_form_grads(X, Y)
     assert_close(short_loss, loss, 1e-10, "loss")
@@ -55,12 +55,12 @@ def test_long_form_equals_short_form_with_mse_through_every_jacobian(hidden, out
     spec = NetworkSpec((4, 6, 3), (hidden, output), "mse", alpha=0.2)
     rng = np.random.default_rng(5)
     X, Y = rng.normal(size=(7, 4)), rng.uniform(size=(7, 3))
-    impl = impls.create("jacobian", spec, init_params(spec, "uniform_sym", seed=2), dtype=dtype)
+    impl = nnbench.create("jacobian", spec, init_params(spec, "uniform_sym", seed=2), dtype=dtype)
     loss, grads = impl.loss_and_grads(X, Y)
     short_loss, short_grads = impl.short_form_grads(X, Y)
     assert_close(short_loss, loss, rtol, "loss")
     assert_params_close(short_grads, grads, rtol, "short form")
-    reference = impls.create("numpy", spec, impl.get_weights(), dtype)
+    reference = nnbench.create("numpy", spec, impl.get_weights(), dtype)
     ref_loss, ref_grads = reference.loss_and_grads(X, Y)
     ref_rtol = 1e-9 if dtype == "float64" else 1e-4
     assert_close(loss, ref_loss, ref_rtol, "loss vs numpy")
@@ -69,7 +69,7 @@ def test_long_form_equals_short_form_with_mse_through_every_jacobian(hidden, out
 
 def test_short_form_leaves_the_weights_alone():
     spec, params, X, Y = preset_case("digits")
-    impl = impls.create("jacobian", spec, params)
+    impl = nnbench.create("jacobian", spec, params)
     impl.short_form_grads(X, Y)
     assert_params_close(impl.get_weights(), params, 0.0, "weights")
 
@@ -107,10 +107,10 @@ def test_cross_entropy_stays_finite_when_the_seed_route_would_not():
     spec = NetworkSpec((2, 3), ("softmax",), "categorical_crossentropy")
     params = [(np.array([[800.0, 0.0, -800.0], [0.0, 0.0, 0.0]]), np.zeros(3))]
     X, Y = np.array([[1.0, 0.0]]), np.array([[0.0, 0.0, 1.0]])
-    impl = impls.create("jacobian", spec, params)
+    impl = nnbench.create("jacobian", spec, params)
     assert impl.predict(X)[0, 2] == 0.0  # the seed's -y / S would divide by zero
     loss, grads = impl.loss_and_grads(X, Y)
-    ref_loss, ref_grads = impls.create("numpy", spec, params).loss_and_grads(X, Y)
+    ref_loss, ref_grads = nnbench.create("numpy", spec, params).loss_and_grads(X, Y)
     assert np.isfinite(loss) and all(np.isfinite(g).all() for pair in grads for g in pair)
     assert_close(loss, ref_loss, 1e-12, "loss")
     assert_params_close(grads, ref_grads, 1e-12, "gradient")
@@ -143,7 +143,7 @@ def test_weight_jacobian_is_the_kronecker_product_and_reshapes_into_w():
 
 def test_bias_false_keeps_b_at_zero():
     spec, params, X, Y = preset_case("xor-bias-column")
-    impl = impls.create("jacobian", spec, params)
+    impl = nnbench.create("jacobian", spec, params)
     _, grads = impl.loss_and_grads(X, Y)
     assert all(not db.any() for _, db in grads)
     impl.fit(X, Y, epochs=3, lr=2.0)
@@ -155,7 +155,7 @@ def test_bias_false_keeps_b_at_zero():
 
 def test_full_mnist_is_refused_at_the_default_budget():
     with pytest.raises(BudgetError) as caught:
-        impls.create("jacobian", MNIST.spec, MNIST.initial_params())
+        nnbench.create("jacobian", MNIST.spec, MNIST.initial_params())
     message = str(caught.value)
     assert "\n" not in message
     for needed in ["1.65 GB", "dz/dW of layer 1 is 512 x 401408 float64 = 1.64 GB",
@@ -166,27 +166,27 @@ def test_full_mnist_is_refused_at_the_default_budget():
 
 @pytest.mark.parametrize("budget", ["2GiB", 2**31, "1700MB", "1.7e9"])
 def test_budget_raised_by_argument(budget):
-    impl = impls.create("jacobian", MNIST.spec, MNIST.initial_params(), memory_budget=budget)
+    impl = nnbench.create("jacobian", MNIST.spec, MNIST.initial_params(), memory_budget=budget)
     assert impl.memory_budget >= jacobian.long_form_bytes(MNIST.spec)  # constructed, not run
 
 
 def test_budget_raised_by_environment(monkeypatch):
     monkeypatch.setenv(jacobian.BUDGET_ENV, "4GiB")
-    impl = impls.create("jacobian", MNIST.spec, MNIST.initial_params())
+    impl = nnbench.create("jacobian", MNIST.spec, MNIST.initial_params())
     assert impl.memory_budget == 4 * 2**30
 
 
 def test_argument_wins_over_environment(monkeypatch):
     monkeypatch.setenv(jacobian.BUDGET_ENV, "4GiB")
     with pytest.raises(BudgetError, match="from memory_budget="):
-        impls.create("jacobian", MNIST.spec, MNIST.initial_params(), memory_budget="100MB")
+        nnbench.create("jacobian", MNIST.spec, MNIST.initial_params(), memory_budget="100MB")
 
 
 @pytest.mark.parametrize("value", ["lots", "4 GiBs", "-1GB", "GB", "0", "1e-3"])
 def test_bad_environment_budget_is_a_clear_input_error(monkeypatch, value):
     monkeypatch.setenv(jacobian.BUDGET_ENV, value)
     with pytest.raises(InputError, match=jacobian.BUDGET_ENV):
-        impls.create("jacobian", *preset_case("xor")[:2])
+        nnbench.create("jacobian", *preset_case("xor")[:2])
 
 
 @pytest.mark.parametrize("value,error", [("lots", InputError), (0, InputError),
@@ -194,7 +194,7 @@ def test_bad_environment_budget_is_a_clear_input_error(monkeypatch, value):
                                          (True, InputTypeError), ([1], InputTypeError)])
 def test_bad_budget_argument(value, error):
     with pytest.raises(error, match="memory_budget"):
-        impls.create("jacobian", *preset_case("xor")[:2], memory_budget=value)
+        nnbench.create("jacobian", *preset_case("xor")[:2], memory_budget=value)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -208,8 +208,8 @@ def test_parse_budget(text, expected):
 def test_hidden_32_runs_at_the_default_budget():
     preset = MNIST.with_hidden(32)
     data = preset.load_data(limit=4)
-    impl = impls.create("jacobian", preset.spec, preset.initial_params())
-    ref = impls.create("numpy", preset.spec, preset.initial_params())
+    impl = nnbench.create("jacobian", preset.spec, preset.initial_params())
+    ref = nnbench.create("numpy", preset.spec, preset.initial_params())
     impl.fit(data.X_train, data.Y_train, epochs=1, lr=preset.lr)
     ref.fit(data.X_train, data.Y_train, epochs=1, lr=preset.lr)
     assert_params_close(impl.get_weights(), ref.get_weights(), 1e-9, "weights")
@@ -217,7 +217,7 @@ def test_hidden_32_runs_at_the_default_budget():
 
 def test_budget_is_checked_again_before_the_long_form_allocates():
     spec, params, X, Y = preset_case("mnist")
-    impl = impls.create("jacobian", spec, params)
+    impl = nnbench.create("jacobian", spec, params)
     impl.memory_budget = 1000
     with pytest.raises(BudgetError):
         impl.loss_and_grads(X, Y)
@@ -243,7 +243,7 @@ def test_the_estimate_is_what_the_long_form_really_allocates():
     """numpy reports its buffers to tracemalloc: one sample's peak is the estimate, to 1%."""
     preset = MNIST.with_hidden(64)
     data = preset.load_data(limit=1)
-    impl = impls.create("jacobian", preset.spec, preset.initial_params())
+    impl = nnbench.create("jacobian", preset.spec, preset.initial_params())
     X, Y = data.X_train.copy(), data.Y_train.copy()
     tracemalloc.start()
     try:

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from conftest import AVAILABILITY, assert_close, assert_params_close, rtol_for
 
-import impls
-from impls import networks
-from impls.errors import InputError
+import nnbench
+from nnbench import networks
+from nnbench.errors import InputError
 
 pytestmark = pytest.mark.skipif(not AVAILABILITY["keras"],
                                 reason=AVAILABILITY["keras"].reason)
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not AVAILABILITY["keras"],
 if AVAILABILITY["keras"]:
     import keras
 
-    from impls import keras_tf
+    from nnbench import keras_tf
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,8 @@ def leaky():
 
 def pair(case, dtype="float64", **options):
     spec, params, *_ = case
-    return (impls.create("keras", spec, params, dtype=dtype, **options),
-            impls.create("numpy", spec, params, dtype=dtype))
+    return (nnbench.create("keras", spec, params, dtype=dtype, **options),
+            nnbench.create("numpy", spec, params, dtype=dtype))
 
 
 def test_a_float64_model_leaves_keras_floatx_as_it_was(leaky):
@@ -112,7 +112,7 @@ def test_a_new_learning_rate_needs_no_recompiling(leaky):
 def test_no_bias_gives_zero_b_and_the_device_is_named():
     preset = networks.get("xor-bias-column")
     data = preset.load_data()
-    impl = impls.create("keras", preset.spec, preset.initial_params())
+    impl = nnbench.create("keras", preset.spec, preset.initial_params())
     impl.fit(data.X_train, data.Y_train, epochs=3, lr=preset.lr)
     _, grads = impl.loss_and_grads(data.X_train, data.Y_train)
     for (_, b), (_, db) in zip(impl.get_weights(), grads):
@@ -124,7 +124,7 @@ def test_no_bias_gives_zero_b_and_the_device_is_named():
 def test_bad_steps_per_execution_is_refused(leaky, bad):
     spec, params, *_ = leaky
     with pytest.raises(InputError, match="steps_per_execution"):
-        impls.create("keras", spec, params, steps_per_execution=bad)
+        nnbench.create("keras", spec, params, steps_per_execution=bad)
 
 
 def test_startup_log_lines_are_dropped_unless_the_user_asked_for_them():
@@ -149,15 +149,15 @@ def test_importing_and_training_print_nothing_and_leave_the_environment_alone():
     level set for the import is not left in the environment for child processes to inherit."""
     script = textwrap.dedent("""\
         import os
-        import impls
-        from impls import networks
-        impls.get_class("keras")
+        import nnbench
+        from nnbench import networks
+        nnbench.get_class("keras")
         assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ, "log level left behind"
         assert "KERAS_BACKEND" not in os.environ, "backend left behind"
         preset = networks.get("xor")
         data = preset.load_data()
         for dtype in ("float64", "float32"):
-            impl = impls.create("keras", preset.spec, preset.initial_params(), dtype=dtype)
+            impl = nnbench.create("keras", preset.spec, preset.initial_params(), dtype=dtype)
             impl.fit(data.X_train, data.Y_train, epochs=2, lr=0.1, batch_size=3)
             impl.loss_and_grads(data.X_train, data.Y_train)
             impl.predict(data.X_train)

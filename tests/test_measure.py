@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import measure, workloads
-from impls import networks
+from nnbench.bench import measure, workloads
+from nnbench import networks
 
 
 class ModelClock:
@@ -138,7 +138,7 @@ SPIN_PROBE = """
 import os
 import time
 import numpy as np
-from bench.workloads import wait_for_blas_threads
+from nnbench.bench.workloads import wait_for_blas_threads
 a = np.random.default_rng(0).random((512, 512))
 for _ in range(3):
     a @ a  # wakes OpenBLAS's second thread

@@ -13,15 +13,15 @@ from conftest import IMPLEMENTATIONS, assert_params_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import impls
-from impls import networks
+import nnbench
+from nnbench import networks
 
 pytestmark = pytest.mark.skipif("numba" not in IMPLEMENTATIONS, reason="Numba is not installed")
 
 
 @pytest.fixture(scope="module")
 def numba_jit():
-    from impls import numba_jit
+    from nnbench import numba_jit
 
     return numba_jit
 
@@ -48,7 +48,7 @@ def small_mnist(limit=24, width=16):
 
 def train(name, dtype="float64", epochs=3, batch_size=5, **fit_options):
     preset, X, Y = small_mnist()
-    impl = impls.create(name, preset.spec, preset.initial_params(), dtype=dtype)
+    impl = nnbench.create(name, preset.spec, preset.initial_params(), dtype=dtype)
     history = impl.fit(X, Y, epochs=epochs, lr=0.05, batch_size=batch_size, **fit_options)
     return impl.get_weights(), history.loss
 
@@ -68,9 +68,9 @@ def test_two_runs_give_the_same_bits(dtype):
 def test_one_call_for_many_epochs_equals_one_call_per_epoch():
     """fit hands all epochs to one compiled call; with a progress bar, a few at a time."""
     preset, X, Y = small_mnist()
-    whole = impls.create("numba", preset.spec, preset.initial_params())
+    whole = nnbench.create("numba", preset.spec, preset.initial_params())
     losses = whole.fit(X, Y, epochs=4, lr=0.05, batch_size=5).loss
-    stepwise = impls.create("numba", preset.spec, preset.initial_params())
+    stepwise = nnbench.create("numba", preset.spec, preset.initial_params())
     losses_stepwise = [stepwise.fit(X, Y, epochs=1, lr=0.05, batch_size=5).loss[0]
                        for _ in range(4)]
     assert_bitwise_equal(whole.get_weights(), stepwise.get_weights())
@@ -79,9 +79,9 @@ def test_one_call_for_many_epochs_equals_one_call_per_epoch():
 
 def test_train_step_is_one_full_batch_epoch():
     preset, X, Y = small_mnist()
-    by_step = impls.create("numba", preset.spec, preset.initial_params())
+    by_step = nnbench.create("numba", preset.spec, preset.initial_params())
     loss = by_step._train_step(X, Y, 0.05)
-    by_fit = impls.create("numba", preset.spec, preset.initial_params())
+    by_fit = nnbench.create("numba", preset.spec, preset.initial_params())
     assert by_fit.fit(X, Y, epochs=1, lr=0.05).loss == [loss]
     assert_bitwise_equal(by_step.get_weights(), by_fit.get_weights())
 
@@ -96,8 +96,8 @@ def test_block_size_does_not_change_a_bit(numba_jit, monkeypatch):
 def test_a_large_batch_in_blocks_matches_the_reference(numba_jit, monkeypatch):
     monkeypatch.setattr(numba_jit, "MAX_ROWS", 5)
     preset, X, Y = small_mnist(limit=12)
-    impl = impls.create("numba", preset.spec, preset.initial_params())
-    ref = impls.create("numpy", preset.spec, preset.initial_params())
+    impl = nnbench.create("numba", preset.spec, preset.initial_params())
+    ref = nnbench.create("numpy", preset.spec, preset.initial_params())
     loss, grads = impl.loss_and_grads(X, Y)
     ref_loss, ref_grads = ref.loss_and_grads(X, Y)
     assert loss == pytest.approx(ref_loss, rel=1e-12)
@@ -124,8 +124,8 @@ def test_parallel_with_more_threads_than_samples(two_threads):
     parallel, _ = train("numba-parallel", epochs=1, batch_size=1)
     assert_params_close(parallel, serial, 1e-9, "weights")
     preset, X, _ = small_mnist(limit=1)
-    impl = impls.create("numba-parallel", preset.spec, preset.initial_params())
-    reference = impls.create("numba", preset.spec, preset.initial_params())
+    impl = nnbench.create("numba-parallel", preset.spec, preset.initial_params())
+    reference = nnbench.create("numba", preset.spec, preset.initial_params())
     np.testing.assert_allclose(impl.predict(X), reference.predict(X), rtol=1e-12)
 
 
@@ -133,9 +133,9 @@ def test_small_batches_stay_on_one_thread():
     """XOR's batches of 4 are too little work to share: numba-parallel computes them serially."""
     preset = networks.get("xor")
     data = preset.load_data()
-    parallel = impls.create("numba-parallel", preset.spec, preset.initial_params())
+    parallel = nnbench.create("numba-parallel", preset.spec, preset.initial_params())
     assert len(parallel._chunks(4)[0]) == 1
-    serial = impls.create("numba", preset.spec, preset.initial_params())
+    serial = nnbench.create("numba", preset.spec, preset.initial_params())
     for impl in (parallel, serial):
         impl.fit(data.X_train, data.Y_train, epochs=50, lr=preset.lr)
     assert_bitwise_equal(parallel.get_weights(), serial.get_weights())
@@ -144,7 +144,7 @@ def test_small_batches_stay_on_one_thread():
 def test_without_biases_b_stays_zero():
     preset = networks.get("xor-bias-column")
     data = preset.load_data()
-    impl = impls.create("numba", preset.spec, preset.initial_params())
+    impl = nnbench.create("numba", preset.spec, preset.initial_params())
     _, grads = impl.loss_and_grads(data.X_train, data.Y_train)
     impl.fit(data.X_train, data.Y_train, epochs=20, lr=preset.lr)
     assert all(not db.any() for _, db in grads)
@@ -153,7 +153,7 @@ def test_without_biases_b_stays_zero():
 
 def test_float32_networks_compute_in_float32():
     preset, X, _ = small_mnist(limit=2)
-    impl = impls.create("numba", preset.spec, preset.initial_params(), dtype="float32")
+    impl = nnbench.create("numba", preset.spec, preset.initial_params(), dtype="float32")
     assert impl.params.dtype == np.float32
     assert impl._forward(X.astype(np.float32)).dtype == np.float32
 
@@ -162,7 +162,7 @@ def test_training_stops_at_the_first_epoch_that_diverges():
     """The compiled loop does not run on through thousands of NaN epochs."""
     preset = networks.get("binary-reversal")
     data = preset.load_data()
-    impl = impls.create("numba", preset.spec, preset.initial_params())
+    impl = nnbench.create("numba", preset.spec, preset.initial_params())
     with np.errstate(all="ignore"):
         losses = impl._train_epochs(data.X_train, data.Y_train, 3000, 50.0, 8)
     assert len(losses) < 3000
@@ -181,7 +181,7 @@ def test_warm_up_returns_the_seconds_it_took(numba_jit, dtype):
        dtype=st.sampled_from(["float64", "float32", "int64"]))
 def test_aligned_empty_starts_on_a_cache_line(shape, dtype):
     """(An empty array has no first number to place: NumPy may give it any address.)"""
-    from impls.numba_jit import CACHE_LINE, aligned_empty
+    from nnbench.numba_jit import CACHE_LINE, aligned_empty
 
     array = aligned_empty(tuple(shape), dtype)
     assert array.shape == tuple(shape) and array.dtype == np.dtype(dtype)
@@ -194,10 +194,10 @@ def test_aligned_empty_starts_on_a_cache_line(shape, dtype):
 def test_every_array_the_kernels_loop_over_starts_on_a_cache_line(two_threads, name, dtype):
     """Where an array starts changes the speed of the same loops by up to a third (see
     CACHE_LINE): the weights, the gradient, the scratch arrays and each thread's rows."""
-    from impls.numba_jit import CACHE_LINE
+    from nnbench.numba_jit import CACHE_LINE
 
     preset, _, _ = small_mnist()
-    impl = impls.create(name, preset.spec, preset.initial_params(), dtype=dtype)
+    impl = nnbench.create(name, preset.spec, preset.initial_params(), dtype=dtype)
     arrays = [impl.params, impl._gradient_array(), *impl._work(128)]
     if name == "numba-parallel":
         chunk_grads, chunk_work, _ = impl._chunks(128)

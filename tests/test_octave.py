@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import AVAILABILITY, assert_params_close
 
-import impls
-from impls import networks
-from impls.spec import NetworkSpec
+import nnbench
+from nnbench import networks
+from nnbench.spec import NetworkSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL = "apt-get install -y --no-install-recommends octave"
@@ -26,15 +26,15 @@ needs_octave = pytest.mark.skipif(not AVAILABILITY["octave"],
 def test_per_row_equals_batched_equals_numpy_on_xor():
     """A5: from the same start, 1,000 epochs of the seed's per-row loop give the weights the
     whole-batch form gives, in Octave and in NumPy (only summation order can differ)."""
-    from impls import octave_impl
+    from nnbench import octave_impl
 
     preset = networks.get("xor")
     data = preset.load_data()
     params = preset.initial_params()
     per_row, _ = octave_impl.xor_per_row(params, 1000, preset.lr)
-    batched = impls.create("octave", preset.spec, params)
+    batched = nnbench.create("octave", preset.spec, params)
     batched.fit(data.X_train, data.Y_train, epochs=1000, lr=preset.lr)
-    reference = impls.create("numpy", preset.spec, params)
+    reference = nnbench.create("numpy", preset.spec, params)
     reference.fit(data.X_train, data.Y_train, epochs=1000, lr=preset.lr)
 
     assert_params_close(per_row, batched.get_weights(), 1e-12, "per-row vs batched Octave")
@@ -45,7 +45,7 @@ def test_per_row_equals_batched_equals_numpy_on_xor():
 
 @needs_octave
 def test_timing_inside_octave_is_positive_and_inside_the_call():
-    from impls import octave_impl
+    from nnbench import octave_impl
 
     preset = networks.get("xor")
     data = preset.load_data()
@@ -54,7 +54,7 @@ def test_timing_inside_octave_is_positive_and_inside_the_call():
     wall = time.perf_counter() - started
     assert 0 < seconds < wall
 
-    impl = impls.create("octave", preset.spec, preset.initial_params())
+    impl = nnbench.create("octave", preset.spec, preset.initial_params())
     history = impl.fit(data.X_train, data.Y_train, epochs=200, lr=preset.lr)
     assert 0 < impl.last_octave_seconds < impl.last_call_seconds <= history.seconds
 
@@ -71,14 +71,14 @@ def test_numbers_cross_the_bridge_bit_for_bit(dtype):
     for activation in ("linear", "leaky_relu"):
         spec = NetworkSpec((4, 4), (activation,), "mse", alpha=0.1 + 0.2)
         params = [(np.eye(4), np.zeros(4))]
-        got = impls.create("octave", spec, params, dtype=dtype).predict(X)
-        expected = impls.create("numpy", spec, params, dtype=dtype).predict(X)
+        got = nnbench.create("octave", spec, params, dtype=dtype).predict(X)
+        expected = nnbench.create("numpy", spec, params, dtype=dtype).predict(X)
         assert np.array_equal(got, expected), activation
 
 
 @needs_octave
 def test_an_octave_failure_is_a_clear_error():
-    from impls import octave_impl
+    from nnbench import octave_impl
 
     with pytest.raises(octave_impl.OctaveError, match="exit status 1.*no such thing here"):
         octave_impl.run_octave("error ('no such thing here')")
@@ -90,7 +90,7 @@ def test_without_octave_the_reason_says_how_to_install_it():
     env = {key: value for key, value in os.environ.items() if key != "NNBENCH_OCTAVE"}
     env["PATH"] = ""
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    code = ("import impls; status = impls.available()['octave']; "
+    code = ("import impls; status = nnbench.available()['octave']; "
             "print(bool(status)); print(status.reason)")
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=120)

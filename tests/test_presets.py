@@ -5,15 +5,15 @@ import math
 import numpy as np
 import pytest
 
-import impls
-from impls import networks
+import nnbench
+from nnbench import networks
 
 
 def test_feedforward_example_gives_the_published_output():
     preset = networks.get("feedforward-example")
     data = preset.load_data()
-    for name in [n for n, ok in impls.available().items() if ok]:
-        impl = impls.create(name, preset.spec, preset.initial_params())
+    for name in [n for n, ok in nnbench.available().items() if ok]:
+        impl = nnbench.create(name, preset.spec, preset.initial_params())
         output = impl.predict(data.X_train)[0, 0]
         # The write-up printed 0.8354: the output 0.83546 cut (not rounded) to 4 decimals.
         assert math.floor(output * 1e4) / 1e4 == 0.8354, (name, output)
@@ -57,7 +57,7 @@ def test_preset_learning_rate_reproduces_the_seed_update(name, seed_lr, average)
     preset = networks.get(name)
     data = preset.load_data()
     params = preset.initial_params()
-    impl = impls.create("numpy", preset.spec, params)
+    impl = nnbench.create("numpy", preset.spec, params)
     impl.fit(data.X_train, data.Y_train, epochs=1, lr=preset.lr)
     expected = seed_update(params, data.X_train, data.Y_train, seed_lr, average)
     for (W, b), (W_seed, b_seed) in zip(impl.get_weights(), expected):

@@ -5,9 +5,9 @@ from conftest import OTHERS, assert_close, assert_params_close, rtol_for
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import impls
-from impls.errors import DivergenceError
-from impls.spec import NetworkSpec, init_params
+import nnbench
+from nnbench.errors import DivergenceError
+from nnbench.spec import NetworkSpec, init_params
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
 SLOW = {"keras", "jax", "octave"}  # each example builds, traces or starts a process: fewer
@@ -53,7 +53,7 @@ def well_conditioned(ref, X) -> bool:
 
 
 def check_against_reference(name, dtype, spec, params, X, Y):
-    impl, ref = impls.create(name, spec, params, dtype), impls.create("numpy", spec, params, dtype)
+    impl, ref = nnbench.create(name, spec, params, dtype), nnbench.create("numpy", spec, params, dtype)
     assume(well_conditioned(ref, X))
     rtol = rtol_for(name, dtype)
     assert_close(impl.predict(X), ref.predict(X), rtol, f"{name} outputs")
@@ -84,6 +84,6 @@ def make_property_test(name, dtype):
 
 
 for _name in OTHERS:
-    for _dtype in impls.get_class(_name).dtypes:
+    for _dtype in nnbench.get_class(_name).dtypes:
         _test = make_property_test(_name, _dtype)
         globals()[_test.__name__] = _test

@@ -16,16 +16,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import impls
-from bench import machine, runner
-from bench.child import run_child
-from bench.cli import main
+import nnbench
+from nnbench.bench import machine, runner
+from nnbench.bench.child import run_child
+from nnbench.bench.cli import main
 
 FAKES = textwrap.dedent('''
     """Test doubles of numpy_vec for tests/test_runner.py."""
     import os
 
-    from impls.numpy_vec import NumpyVectorised
+    from nnbench.numpy_vec import NumpyVectorised
 
 
     class Crashes(NumpyVectorised):
@@ -53,10 +53,10 @@ FAKES = textwrap.dedent('''
 ''')
 
 REGISTER = textwrap.dedent('''
-    import impls
+    import nnbench
 
     for name, cls in (("crashes", "Crashes"), ("broken", "Broken"), ("disagrees", "Disagrees")):
-        impls.REGISTRY[name] = impls.Entry("nnbench_fakes", cls, "a test double", "-")
+        nnbench.REGISTRY[name] = nnbench.Entry("nnbench_fakes", cls, "a test double")
 ''')
 
 
@@ -71,7 +71,7 @@ def misbehaving_run(tmp_path_factory):
     patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(scratch),
                                                             os.environ.get("PYTHONPATH")])))
     for name, cls in (("crashes", "Crashes"), ("broken", "Broken"), ("disagrees", "Disagrees")):
-        patch.setitem(impls.REGISTRY, name, impls.Entry("nnbench_fakes", cls, "a double", "-"))
+        patch.setitem(nnbench.REGISTRY, name, nnbench.Entry("nnbench_fakes", cls, "a double"))
     out = scratch / "results"
     status = main(["run", "--quick", "--claims-budget", "0", "--impl", "numpy", "crashes",
                    "broken", "disagrees", "--network", "xor", "--dtype", "float64",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from bench import machine, report, steadiness
-from bench.cli import main
+from nnbench.bench import machine, report, steadiness
+from nnbench.bench.cli import main
 
 RUN_A = Path(__file__).parent / "data" / "bench_run_a.json"
 
@@ -251,9 +251,9 @@ class RecordingBenchmark:
 def test_a_case_is_timed_between_two_checks_when_the_mode_says_so(monkeypatch, case_checks):
     import dataclasses
 
-    from bench import measure
-    from bench.measure import timed
-    from bench.workloads import get_mode
+    from nnbench.bench import measure
+    from nnbench.bench.measure import timed
+    from nnbench.bench.workloads import get_mode
 
     mode = dataclasses.replace(get_mode("quick"), case_checks=case_checks)
     benchmark = RecordingBenchmark()

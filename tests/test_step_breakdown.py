@@ -3,8 +3,8 @@ every FLOP the report counts, and timing them must not change the network."""
 
 import numpy as np
 
-from bench.test_breakdown import BATCH, PRESET, step_phases
-from impls.numpy_vec import NumpyVectorised
+from nnbench.bench.test_breakdown import BATCH, PRESET, step_phases
+from nnbench.numpy_vec import NumpyVectorised
 
 
 def phases_of(dtype="float64"):

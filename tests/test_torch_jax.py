@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from conftest import assert_close, assert_params_close
 
-import impls
-from impls.spec import NetworkSpec, init_params
+import nnbench
+from nnbench.spec import NetworkSpec, init_params
 
 SPEC = NetworkSpec((6, 5, 3), ("tanh", "softmax"), "categorical_crossentropy")
 
@@ -43,7 +43,7 @@ def jax():
 def test_importing_torch_and_jax_implementations_prints_nothing():
     pytest.importorskip("torch")
     pytest.importorskip("jax")
-    done = subprocess.run([sys.executable, "-c", "import impls.torch_impl, impls.jax_impl"],
+    done = subprocess.run([sys.executable, "-c", "import nnbench.torch_impl, nnbench.jax_impl"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
@@ -57,7 +57,7 @@ def test_jax_float64_does_not_switch_x64_on_for_anybody_else(jax):
 
     before = jax.config.jax_enable_x64
     X, Y = data()
-    impl = impls.create("jax", SPEC, init_params(SPEC, seed=1), dtype="float64")
+    impl = nnbench.create("jax", SPEC, init_params(SPEC, seed=1), dtype="float64")
     impl.fit(X, Y, epochs=2, lr=0.1, batch_size=3)
     impl.predict(X)
     impl.loss_and_grads(X, Y)
@@ -65,7 +65,7 @@ def test_jax_float64_does_not_switch_x64_on_for_anybody_else(jax):
     assert jnp.zeros(1).dtype == (jnp.float64 if before else jnp.float32)
     # ... and yet it computed in float64: closer to numpy than float32 ever could be.
     assert impl.params[0][0].dtype == jnp.float64
-    ref = impls.create("numpy", SPEC, init_params(SPEC, seed=1))
+    ref = nnbench.create("numpy", SPEC, init_params(SPEC, seed=1))
     ref.fit(X, Y, epochs=2, lr=0.1, batch_size=3)
     assert_params_close(impl.get_weights(), ref.get_weights(), 1e-12, "jax float64")
 
@@ -75,11 +75,11 @@ def test_jax_float32_keeps_float32_and_the_users_own_x64_setting(jax):
 
     X, Y = data()
     with jax.enable_x64(True):  # a user who runs JAX in 64-bit themselves
-        impl = impls.create("jax", SPEC, init_params(SPEC, seed=1), dtype="float32")
+        impl = nnbench.create("jax", SPEC, init_params(SPEC, seed=1), dtype="float32")
         impl.fit(X, Y, epochs=2, lr=0.1, batch_size=3)
         assert jnp.zeros(1).dtype == jnp.float64  # still theirs after our calls
     assert impl.params[0][0].dtype == jnp.float32
-    ref = impls.create("numpy", SPEC, init_params(SPEC, seed=1), dtype="float32")
+    ref = nnbench.create("numpy", SPEC, init_params(SPEC, seed=1), dtype="float32")
     ref.fit(X, Y, epochs=2, lr=0.1, batch_size=3)
     assert_params_close(impl.get_weights(), ref.get_weights(), 1e-4, "jax float32")
 
@@ -90,7 +90,7 @@ def test_jax_float32_keeps_float32_and_the_users_own_x64_setting(jax):
 def test_torch_draws_no_random_numbers_and_keeps_the_thread_count(torch):
     rng_state, threads = torch.random.get_rng_state(), torch.get_num_threads()
     X, Y = data()
-    impl = impls.create("torch", SPEC, init_params(SPEC, seed=1))
+    impl = nnbench.create("torch", SPEC, init_params(SPEC, seed=1))
     impl.fit(X, Y, epochs=2, lr=0.1, batch_size=3)
     assert torch.equal(torch.random.get_rng_state(), rng_state)
     assert torch.get_num_threads() == threads
@@ -100,7 +100,7 @@ def test_torch_takes_read_only_arrays_without_a_warning(torch):
     X, Y = data()
     X.setflags(write=False)
     Y.setflags(write=False)
-    impl = impls.create("torch", SPEC, init_params(SPEC, seed=1))
+    impl = nnbench.create("torch", SPEC, init_params(SPEC, seed=1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         impl.predict(X)
@@ -129,8 +129,8 @@ def test_torch_compile_equals_eager_and_each_instance_keeps_its_own_graphs(torch
     for spec in (SPEC, NetworkSpec((6, 4, 2), ("relu", "sigmoid"), "binary_crossentropy")):
         X, Y = data(spec=spec)
         params = init_params(spec, seed=2)
-        compiled = impls.create("torch", spec, params, compile=True)
-        eager = impls.create("torch", spec, params)
+        compiled = nnbench.create("torch", spec, params, compile=True)
+        eager = nnbench.create("torch", spec, params)
         history = compiled.fit(X, Y, epochs=2, lr=0.1, batch_size=3)
         eager_history = eager.fit(X, Y, epochs=2, lr=0.1, batch_size=3)
         assert_close(history.loss, eager_history.loss, 1e-12, "loss per epoch")
@@ -148,13 +148,13 @@ def test_torch_compile_equals_eager_and_each_instance_keeps_its_own_graphs(torch
 @pytest.mark.parametrize("name", ["torch", "jax"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_two_identical_runs_are_bitwise_equal(name, dtype):
-    if impls.available()[name].ok is False:
-        pytest.skip(impls.available()[name].reason)
+    if nnbench.available()[name].ok is False:
+        pytest.skip(nnbench.available()[name].reason)
     spec = NetworkSpec((64, 48, 10), ("relu", "softmax"), "categorical_crossentropy")
     X, Y = data(n=100, spec=spec, seed=3)
     runs = []
     for _ in range(2):
-        impl = impls.create(name, spec, init_params(spec, "he_normal", seed=4), dtype=dtype)
+        impl = nnbench.create(name, spec, init_params(spec, "he_normal", seed=4), dtype=dtype)
         history = impl.fit(X, Y, epochs=3, lr=0.1, batch_size=32)
         runs.append((history.loss, impl.get_weights()))
     (loss_a, weights_a), (loss_b, weights_b) = runs

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from conftest import OTHERS, assert_close, assert_params_close, impl_dtype_cases, rtol_for
 
-import impls
-from impls import networks
-from impls.errors import DivergenceError
-from impls.spec import NetworkSpec
+import nnbench
+from nnbench import networks
+from nnbench.errors import DivergenceError
+from nnbench.spec import NetworkSpec
 
 
 @pytest.mark.parametrize("name", [p.values[0] for p in impl_dtype_cases(["numpy", *OTHERS])
@@ -17,7 +17,7 @@ from impls.spec import NetworkSpec
 def test_divergence_names_the_epoch_and_suggests_a_smaller_rate(name):
     preset = networks.get("binary-reversal")  # linear + mse: a large rate blows up geometrically
     data = preset.load_data()
-    impl = impls.create(name, preset.spec, preset.initial_params())
+    impl = nnbench.create(name, preset.spec, preset.initial_params())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own overflow notices
         with pytest.raises(DivergenceError, match=r"at epoch \d+; try a smaller learning rate"):
@@ -44,13 +44,13 @@ EXTREMES = [("sigmoid", "binary_crossentropy"), ("sigmoid", "mse"),
 @pytest.mark.parametrize("name,dtype", impl_dtype_cases(["numpy", *OTHERS]))
 def test_saturated_outputs_give_finite_loss_and_gradients(name, dtype, output, loss):
     spec, params, X, Y = extreme_case(output, loss)
-    impl = impls.create(name, spec, params, dtype=dtype)
+    impl = nnbench.create(name, spec, params, dtype=dtype)
     outputs = impl.predict(X)
     value, grads = impl.loss_and_grads(X, Y)
     assert np.all(np.isfinite(outputs)) and np.isfinite(value)
     assert all(np.all(np.isfinite(dW)) and np.all(np.isfinite(db)) for dW, db in grads)
     assert set(np.round(outputs[:2].ravel(), 6)) <= {0.0, 1.0}  # really saturated
-    ref = impls.create("numpy", spec, params, dtype=dtype)
+    ref = nnbench.create("numpy", spec, params, dtype=dtype)
     ref_value, ref_grads = ref.loss_and_grads(X, Y)
     rtol = rtol_for(name, dtype)
     assert_close(outputs, ref.predict(X), rtol, f"{name} outputs")
@@ -60,7 +60,7 @@ def test_saturated_outputs_give_finite_loss_and_gradients(name, dtype, output, l
 
 def test_cross_entropy_of_confident_wrong_answers_is_large_but_finite():
     spec, params, X, Y = extreme_case("softmax", "categorical_crossentropy")
-    value, _ = impls.create("numpy", spec, params).loss_and_grads(X, Y)
+    value, _ = nnbench.create("numpy", spec, params).loss_and_grads(X, Y)
     # Samples 1 and 2 put all mass on the wrong class with a margin of 2000: loss 2000 each;
     # sample 3 has equal logits: loss log 2.
     assert value == pytest.approx((2000 + 2000 + np.log(2)) / 3, rel=1e-12)
