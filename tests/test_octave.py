@@ -90,7 +90,7 @@ def test_without_octave_the_reason_says_how_to_install_it():
     env = {key: value for key, value in os.environ.items() if key != "NNBENCH_OCTAVE"}
     env["PATH"] = ""
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    code = ("import impls; status = nnbench.available()['octave']; "
+    code = ("import nnbench; status = nnbench.available()['octave']; "
             "print(bool(status)); print(status.reason)")
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
