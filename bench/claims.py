@@ -32,9 +32,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 import nnbench
+import numpy as np
 from nnbench import networks
 from nnbench.errors import BudgetError, DataError, NNBenchError, UnknownNameError
 from nnbench.spec import NetworkSpec, init_params

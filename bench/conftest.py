@@ -41,9 +41,8 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 import nnbench
+import pytest
 from nnbench import networks
 from nnbench.errors import NNBenchError
 

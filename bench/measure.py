@@ -48,19 +48,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-import pytest
-
 import nnbench
+import pytest
 from nnbench.errors import BudgetError
 from nnbench.spec import NetworkSpec, Params, init_params
+from nnbench.tolerance import RTOL, relative_error
 
 from . import steadiness
 from .workloads import SAMPLED, Mode, Variant, threads_in_effect, wait_for_blas_threads
 
 # Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
 # is zero by cancellation cannot be compared relatively); the tolerances of tests/.
-RTOL = {"float64": 1e-9, "float32": 1e-4}
 
 
 # ---- 1. build, at a narrower width when the full shape is over a memory budget ----
@@ -121,17 +119,6 @@ class Verdict:
     def info(self) -> dict:
         return {"verification": self.status, "max_error": self.max_error,
                 "tolerance": self.tolerance, "verification_detail": self.detail}
-
-
-def relative_error(actual, expected) -> float:
-    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
-    if actual.shape != expected.shape:
-        return math.inf
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    difference = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
-    if scale == 0.0:
-        return 0.0 if difference == 0.0 else math.inf
-    return difference / scale if math.isfinite(difference) else math.inf
 
 
 def judge(pairs: list[tuple[str, object, object]], dtype: str, is_reference: bool) -> Verdict:

@@ -22,9 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 import nnbench
+import numpy as np
 from nnbench import networks
 from nnbench.errors import BudgetError
 from nnbench.spec import NetworkSpec

@@ -33,10 +33,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
-
 from nnbench.errors import DataError  # noqa: E402
 
 from .files import replacing, write_text  # noqa: E402
+from .formatting import (  # noqa: E402
+    bytes_text,
+    number_text,
+    ratio_text,
+    seconds_text,
+    share_text,
+)
 from .workloads import MODES, SAMPLED  # noqa: E402
 
 MANIFEST = "manifest.json"
@@ -312,48 +318,6 @@ def summary_frame(run: Run, table: pd.DataFrame) -> pd.DataFrame:
     summary.insert(1, "machine", run.manifest.get("machine", run.machine_info.get(
         "nnbench", {}).get("machine", "")))
     return summary
-
-
-# ---- formatting ----
-
-
-def seconds_text(value: float) -> str:
-    if value is None or not np.isfinite(value):
-        return "-"
-    if value >= 120:
-        return f"{value / 60:.3g} min"
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if abs(value) >= scale * 0.9995 or unit == "ns":  # 999.7 µs reads "1 ms"
-            return f"{value / scale:.3g} {unit}"
-    return f"{value:.3g} s"
-
-
-def number_text(value: float, digits: int = 3) -> str:
-    if value is None or not np.isfinite(value):
-        return "-"
-    if abs(value) >= 10 ** digits:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}g}"
-
-
-def ratio_text(value: float) -> str:
-    return "-" if value is None or not np.isfinite(value) else f"{number_text(value)}×"
-
-
-def share_text(value: float) -> str:
-    if value is None or not np.isfinite(value):
-        return "-"
-    return "<1%" if 0 < value < 0.005 else f"{value:.0%}"
-
-
-def bytes_text(value: float) -> str:
-    """Decimal units, as the charts and the Jacobian's own messages give them."""
-    if value is None or not np.isfinite(value) or value <= 0:
-        return "-"
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value:.0f} B"
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

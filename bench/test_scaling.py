@@ -6,7 +6,6 @@ what it would need, instead of being timed.
 """
 
 import pytest
-
 from nnbench import networks
 from nnbench.errors import BudgetError
 

@@ -7,22 +7,20 @@ implementation that cannot run is a failure, not a skip, so the suite cannot pas
 
 import os
 
+import nnbench
 import numpy as np
 import pytest
-
-import nnbench
+from nnbench import tolerance
 
 AVAILABILITY = nnbench.available()
 IMPLEMENTATIONS = [name for name, status in AVAILABILITY.items() if status]
 OTHERS = [name for name in IMPLEMENTATIONS if name != "numpy"]  # held to the reference
 
-# Relative tolerance against numpy_vec, per dtype; an implementation may hold a tighter one.
-RTOL = {"float64": 1e-9, "float32": 1e-4}
-RTOL_OVERRIDE = {("python", "float64"): 1e-10}
 
 
 def rtol_for(name: str, dtype: str) -> float:
-    return RTOL_OVERRIDE.get((name, dtype), RTOL[dtype])
+    """The project's tolerance (nnbench.tolerance) for implementation `name`."""
+    return tolerance.rtol_for(nnbench.get_class(name), dtype)
 
 
 def impl_dtype_cases(names=None):
@@ -35,16 +33,15 @@ def impl_dtype_cases(names=None):
 
 
 def assert_close(actual, expected, rtol, what=""):
-    """Equal within rtol, measured against the largest magnitude of `expected`.
-
-    An element-wise relative test is meaningless for entries that are zero by cancellation
-    (a gradient of 1e-17 where the rest are 1e-1), so the absolute slack is rtol times the
-    array's own scale.
-    """
+    """Within `rtol` by the project's one rule (nnbench.tolerance.relative_error)."""
     actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
+    error = tolerance.relative_error(actual, expected)
+    if error > rtol:
+        worst = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape)
+        raise AssertionError(f"{what}: error {error:.3g} of the largest value > {rtol:g}; worst "
+                             f"at {tuple(map(int, worst))}: {actual[worst]!r} against "
+                             f"{expected[worst]!r}")
 
 
 def assert_params_close(actual, expected, rtol, what=""):

@@ -6,11 +6,10 @@ side (one line, exit status 2) is in test_cli.py. The README's "Bad input" table
 
 import re
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import IMPLEMENTATIONS
-
-import nnbench
 from nnbench import data, networks
 from nnbench.errors import DataError, InputError, InputTypeError, NNBenchError, UnknownNameError
 from nnbench.spec import NetworkSpec, init_params

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from nnbench.bench import claims
 from nnbench import networks
+from nnbench.bench import claims
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "SEEDS.md"
 SEEDS_IDS = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "B1", "B2", "B3", "C1", "C2", "D1"]

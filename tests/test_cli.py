@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from nnbench.bench.cli import epochs_to_show, main
 
 
@@ -83,9 +82,8 @@ def test_corrupted_mnist_file_is_one_line(tmp_path):
 
 
 def test_nan_in_X_is_refused_by_the_library():
-    import numpy as np
-
     import nnbench
+    import numpy as np
     from nnbench import networks
     from nnbench.errors import InputError
 

@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-
 from nnbench import data
 from nnbench.errors import DataError
 

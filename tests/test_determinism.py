@@ -12,11 +12,10 @@ the base class is part of what repeats.
 import subprocess
 import sys
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import IMPLEMENTATIONS
-
-import nnbench
 from nnbench import networks
 
 PRESET, LIMIT, EPOCHS, BATCH, SEED = "digits", 40, 3, 16, 5

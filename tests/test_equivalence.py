@@ -7,11 +7,10 @@ real images (the real 784-512-10 shape gets one step on 2 images below).
 
 import functools
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import assert_close, assert_params_close, impl_dtype_cases, rtol_for
-
-import nnbench
 from nnbench import networks
 from nnbench.errors import BudgetError
 

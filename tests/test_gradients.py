@@ -4,11 +4,10 @@ This is what makes numpy_vec a reference: the equivalence suite holds every othe
 implementation to it, and this file holds it to calculus.
 """
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import assert_close
-
-import nnbench
 from nnbench.spec import NetworkSpec, init_params
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]

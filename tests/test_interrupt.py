@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from nnbench.bench.cli import main
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),

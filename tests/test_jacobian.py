@@ -8,11 +8,10 @@
 
 import tracemalloc
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import assert_close, assert_params_close
-
-import nnbench
 from nnbench import jacobian, networks, numpy_vec
 from nnbench.errors import BudgetError, InputError, InputTypeError
 from nnbench.spec import NetworkSpec, init_params

@@ -9,11 +9,10 @@ import subprocess
 import sys
 import textwrap
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import AVAILABILITY, assert_close, assert_params_close, rtol_for
-
-import nnbench
 from nnbench import networks
 from nnbench.errors import InputError
 
@@ -22,7 +21,6 @@ pytestmark = pytest.mark.skipif(not AVAILABILITY["keras"],
 
 if AVAILABILITY["keras"]:
     import keras
-
     from nnbench import keras_tf
 
 

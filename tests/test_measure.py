@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from nnbench.bench import measure, workloads
 from nnbench import networks
+from nnbench.bench import measure, workloads
 
 
 class ModelClock:

@@ -7,13 +7,12 @@ test_equivalence.py.)
 
 import math
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import IMPLEMENTATIONS, assert_params_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import nnbench
 from nnbench import networks
 
 pytestmark = pytest.mark.skipif("numba" not in IMPLEMENTATIONS, reason="Numba is not installed")

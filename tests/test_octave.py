@@ -7,11 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import AVAILABILITY, assert_params_close
-
-import nnbench
 from nnbench import networks
 from nnbench.spec import NetworkSpec
 

@@ -2,10 +2,9 @@
 
 import math
 
+import nnbench
 import numpy as np
 import pytest
-
-import nnbench
 from nnbench import networks
 
 

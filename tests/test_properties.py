@@ -1,11 +1,10 @@
 """Property tests: on random small networks and data, every implementation equals numpy_vec."""
 
+import nnbench
 import numpy as np
 from conftest import OTHERS, assert_close, assert_params_close, rtol_for
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-import nnbench
 from nnbench.errors import DivergenceError
 from nnbench.spec import NetworkSpec, init_params
 

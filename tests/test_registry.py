@@ -6,10 +6,10 @@ description, and every name must appear in the README's implementations table.
 
 import configparser
 import re
-import tomllib
 from pathlib import Path
 
 import nnbench
+import tomllib
 from nnbench.bench import machine
 
 ROOT = Path(__file__).resolve().parent.parent

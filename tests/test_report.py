@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
+from nnbench import networks
 from nnbench.bench import report
 from nnbench.bench.cli import main
-from nnbench import networks
 
 DATA = Path(__file__).parent / "data"
 RUN_A, RUN_B = DATA / "bench_run_a.json", DATA / "bench_run_b.json"

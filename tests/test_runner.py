@@ -13,10 +13,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import nnbench
 import pandas as pd
 import pytest
-
-import nnbench
 from nnbench.bench import machine, runner
 from nnbench.bench.child import run_child
 from nnbench.bench.cli import main

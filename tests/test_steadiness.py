@@ -7,10 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
-from threadpoolctl import threadpool_info, threadpool_limits
-
 from nnbench.bench import machine, report, steadiness
 from nnbench.bench.cli import main
+from threadpoolctl import threadpool_info, threadpool_limits
 
 RUN_A = Path(__file__).parent / "data" / "bench_run_a.json"
 

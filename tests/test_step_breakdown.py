@@ -2,7 +2,6 @@
 every FLOP the report counts, and timing them must not change the network."""
 
 import numpy as np
-
 from nnbench.bench.test_breakdown import BATCH, PRESET, step_phases
 from nnbench.numpy_vec import NumpyVectorised
 

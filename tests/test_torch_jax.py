@@ -9,11 +9,10 @@ import subprocess
 import sys
 import warnings
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import assert_close, assert_params_close
-
-import nnbench
 from nnbench.spec import NetworkSpec, init_params
 
 SPEC = NetworkSpec((6, 5, 3), ("tanh", "softmax"), "categorical_crossentropy")

@@ -2,11 +2,10 @@
 
 import warnings
 
+import nnbench
 import numpy as np
 import pytest
 from conftest import OTHERS, assert_close, assert_params_close, impl_dtype_cases, rtol_for
-
-import nnbench
 from nnbench import networks
 from nnbench.errors import DivergenceError
 from nnbench.spec import NetworkSpec

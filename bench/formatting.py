@@ -1,0 +1,51 @@
+"""Every unit the suite prints, formatted once: seconds, plain numbers, ratios, shares, bytes.
+
+Each formatter returns "-" for a missing or non-finite value, so a table never shows "nan".
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def _missing(value) -> bool:
+    return value is None or not math.isfinite(value)
+
+
+def seconds_text(value: float) -> str:
+    if _missing(value):
+        return "-"
+    if value >= 120:
+        return f"{value / 60:.3g} min"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if abs(value) >= scale * 0.9995 or unit == "ns":  # 999.7 µs reads "1 ms"
+            return f"{value / scale:.3g} {unit}"
+    return f"{value:.3g} s"
+
+
+def number_text(value: float, digits: int = 3) -> str:
+    if _missing(value):
+        return "-"
+    if abs(value) >= 10 ** digits:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def ratio_text(value: float) -> str:
+    return "-" if _missing(value) else f"{number_text(value)}×"
+
+
+def share_text(value: float) -> str:
+    if _missing(value):
+        return "-"
+    return "<1%" if 0 < value < 0.005 else f"{value:.0%}"
+
+
+def bytes_text(value: float) -> str:
+    """Decimal units, as the charts and the Jacobian's own messages give them."""
+    if _missing(value) or value <= 0:
+        return "-"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value:.0f} B"
