@@ -24,8 +24,8 @@ def test_every_seeds_id_is_a_claim():
 def quick_rows(tmp_path_factory):
     """`nnbench claims --quick`, run as a user runs it."""
     out = tmp_path_factory.mktemp("claims") / "claims.json"
-    result = subprocess.run([sys.executable, "-m", "nnbench.bench.cli", "claims", "--quick", "--json",
-                             str(out)], capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "nnbench.bench.cli", "claims", "--quick",
+                             "--json", str(out)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "verdicts:" in result.stdout
     return json.loads(out.read_text())

@@ -52,7 +52,8 @@ def well_conditioned(ref, X) -> bool:
 
 
 def check_against_reference(name, dtype, spec, params, X, Y):
-    impl, ref = nnbench.create(name, spec, params, dtype), nnbench.create("numpy", spec, params, dtype)
+    impl = nnbench.create(name, spec, params, dtype)
+    ref = nnbench.create("numpy", spec, params, dtype)
     assume(well_conditioned(ref, X))
     rtol = rtol_for(name, dtype)
     assert_close(impl.predict(X), ref.predict(X), rtol, f"{name} outputs")
