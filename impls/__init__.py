@@ -49,7 +49,7 @@ REGISTRY: dict[str, Entry] = {
     "numba": _entry("numba_jit", "NumbaJIT",
                     "the loop algorithm compiled with Numba, a whole epoch per call",
                     extra="numba", packages=("numba", "llvmlite")),
-    "numba-parallel": _entry("numba_jit", "NumbaParallel",
+    "numba-parallel": _entry("numba_parallel", "NumbaParallel",
                              "the Numba loops with parallel=True over the samples of a batch",
                              extra="numba", packages=("numba", "llvmlite")),
     "jacobian": _entry("jacobian", "ExplicitJacobian",

@@ -10,18 +10,13 @@ and the loss is built with `from_logits=True`, so it is the same function as num
 (log-sum-exp, never the log of a rounded probability). The softmax or sigmoid is a layer put
 on top for `predict` only.
 
-float64: every layer gets `dtype="float64"`. Keras also reads its global `floatx` (float32
-unless changed) in places no argument reaches: the optimizer's learning-rate variable, the
-compiled loss, and the loss tracker behind `History`. In float32, a learning rate of 0.1 is
-0.10000000149 (an error of 1.5e-8 in every float64 step) and the History's losses are rounded
-to 7 digits. So those are created with `floatx` set to our dtype for the moment of creation,
-and it is put back at once: nothing global is left changed (but two threads must not build
-models at the same moment). The data goes to `fit` as a
-`tf.data.Dataset`, because `fit` casts NumPy arrays to `floatx`. The dataset prepares one batch
-ahead, with tf.data's autotuner off: batches of arrays already in memory leave it nothing to
-tune, and its re-planning as the epochs ran made the same XOR epoch take 1.6 to 3.9 ms here
-(1.5 to 1.6 ms without it), with a stall of about 20 ms now and then; held to one CPU
-(`nnbench run --threads 1`), its thread took the epoch to 14 ms (1 ms without it).
+float64: every layer gets `dtype="float64"`. Keras also reads its global `floatx` in places
+no argument reaches (the optimizer's learning rate, the compiled loss, the History's loss
+tracker), so those are created with `floatx` set to our dtype and it is put back at once:
+nothing global is left changed (but two threads must not build models at the same moment).
+The data goes to `fit` as a `tf.data.Dataset`, because `fit` casts NumPy arrays to `floatx`;
+it prepares one batch ahead with tf.data's autotuner off, since arrays already in memory leave
+it nothing to tune and its re-planning made equal epochs take unequal times.
 
 Options: `jit_compile=True` compiles the training, prediction and gradient functions with
 XLA; `steps_per_execution=k` runs k training steps per call into the graph (less Python
@@ -31,18 +26,12 @@ turn XLA on where there is a GPU; a fixed default keeps machines comparable).
 Threads: TensorFlow sizes its pools from TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS
 when it starts, so a runner that sets those gets what it asked for; this file sets nothing.
 
-Determinism: two trainings from the same Params, data and shuffle seed end on the same bits,
-on the CPU, whether or not TensorFlow's op determinism is on (tests/test_determinism.py runs
-both). Nothing here draws a random number: the layers start from zero initialisers and get
-Params, and the base class does the shuffling with its own seeded generator, so
-`keras.utils.set_random_seed` has nothing to seed (and with op determinism on, TensorFlow
-would raise if an unseeded random op ran: none does). This file does not switch op
-determinism on, and offers no option to: the switch is process-wide and cannot be scoped
-like `floatx` above, it is not needed for repeatable results on the CPU, and it changes what
-is measured: with it on, Keras refuses `jit_compile=True` (it warns and trains without XLA),
-so the `keras-fast` variant would silently lose XLA. Where sums are not reproducible without
-it (on a GPU, whose kernels may add in any order), call
-`tf.config.experimental.enable_op_determinism()` at the start of the program, before building.
+Determinism: two trainings from the same Params, data and shuffle seed end on the same bits
+on the CPU, with or without TensorFlow's op determinism (tests/test_determinism.py runs both);
+nothing here draws a random number. This file does not switch op determinism on: the switch
+is process-wide, it is not needed on the CPU, and with it on Keras refuses `jit_compile=True`,
+so `keras-fast` would silently lose XLA. On a GPU, call
+`tf.config.experimental.enable_op_determinism()` before building.
 """
 
 from __future__ import annotations
@@ -307,7 +296,7 @@ class KerasTF(Implementation):
 
     def _forward(self, X):
         # predict_on_batch runs Keras's traced predict function on X as one batch; `predict`
-        # sets up a data pipeline first, about 30 ms a call here, 100 times a small batch's work.
+        # would set up a data pipeline first, which costs far more than a small batch's work.
         return self.predictor.predict_on_batch(X)
 
     # ---- the gradient, through GradientTape ----

@@ -33,11 +33,7 @@ the interpreter's tens of microseconds. What it takes to get there:
   (`error_model="numpy"`), index whole arrays ([level, sample, unit]) rather than slicing a
   view per sample, and are called straight from the epoch loop.
 
-`NumbaParallel` runs the same kernels on several threads: each mini-batch is cut into one chunk
-of samples per thread (`prange`), each chunk sums its gradient into its own accumulator (no two
-threads write the same memory), and the accumulators are added in chunk order, so a given
-thread count always gives the same bits. A batch too small to repay waking the threads (XOR's)
-is computed on one.
+`NumbaParallel` (impls/numba_parallel.py) runs these kernels on several threads.
 
 float32 networks compute in float32: arrays, products and updates are in the implementation's
 dtype (a few scalar intermediates, such as the running loss total, are float64: more exact, not
@@ -50,9 +46,8 @@ import math
 import time
 from typing import NamedTuple
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .base import Implementation
 from .spec import NetworkSpec, Params, init_params
@@ -74,16 +69,9 @@ MAX_ROWS = 256
 SAMPLE_BLOCK = 4
 
 # Every array the kernels read or write in their inner loops starts on a cache line (64 bytes,
-# also the width of an AVX-512 register). NumPy promises only 16 bytes, so where an array
-# started changed from process to process, and with it the time: one MNIST epoch (batch 128,
-# 10,000 samples) took 54 us per sample with every array on a cache line and 62 to 76 us
-# without (float32: 33 against 40). Aligned, a row of W or of the scratch arrays is on a cache
-# line whenever its length in bytes is a multiple of 64 (784 or 512 float64s, for instance).
+# also the width of an AVX-512 register): NumPy promises only 16 bytes, and the kernels' speed
+# depends on where an array starts, so unaligned arrays made the time vary between processes.
 CACHE_LINE = 64
-
-# NumbaParallel wakes a thread only for at least this many multiply-adds of a batch's work (a
-# few tens of microseconds); for less, starting and joining the thread costs more than it saves.
-MIN_WORK_PER_THREAD = 100_000
 
 # Every kernel is compiled once per dtype and kept on disk. error_model="numpy": a division by
 # zero gives inf or nan, as in NumPy, instead of raising ZeroDivisionError. Without the code
@@ -425,69 +413,6 @@ def train_epochs(params, net, X, Y, epochs, lr, batch_size, grads, work, losses)
     return epochs
 
 
-# ---- the same, with the samples of a batch shared among threads ----
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def predict_parallel(params, net, X, out, chunk_work):
-    """predict, with the samples cut into one chunk per thread."""
-    Zs, As, Ds = chunk_work
-    n, n_chunks = len(X), len(Zs)
-    if n_chunks == 1:  # too little work to share: wake no threads
-        predict(params, net, X, out, (Zs[0], As[0], Ds[0]))
-        return
-    for c in prange(n_chunks):
-        lo, hi = c * n // n_chunks, (c + 1) * n // n_chunks
-        predict(params, net, X[lo:hi], out[lo:hi], (Zs[c], As[c], Ds[c]))
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def batch_loss_and_gradient_parallel(params, net, X, Y, grads, chunk_grads, chunk_work,
-                                     chunk_loss):
-    """batch_loss_and_gradient with the samples cut into one chunk per thread.
-
-    Each chunk has its own gradient accumulator and scratch arrays, so threads never write the
-    same memory; the chunks' sums are then added in chunk order, the same every time.
-    """
-    Zs, As, Ds = chunk_work
-    n, n_chunks = len(X), min(len(chunk_grads), len(X))
-    if n_chunks == 1:  # too little work to share: wake no threads
-        return batch_loss_and_gradient(params, net, X, Y, grads, (Zs[0], As[0], Ds[0]))
-    for c in prange(n_chunks):
-        lo, hi = c * n // n_chunks, (c + 1) * n // n_chunks
-        chunk_grads[c, :] = 0
-        chunk_loss[c] = add_gradient(params, net, X, Y, lo, hi, n, chunk_grads[c], Zs[c],
-                                     As[c], Ds[c])
-    for p in prange(len(grads)):
-        total = chunk_grads[0, p]
-        for c in range(1, n_chunks):
-            total += chunk_grads[c, p]
-        grads[p] = total
-    loss = 0.0
-    for c in range(n_chunks):  # a plain loop: an array expression here would wake threads too
-        loss += chunk_loss[c]
-    return loss
-
-
-@kernel
-def train_epochs_parallel(params, net, X, Y, epochs, lr, batch_size, grads, chunk_grads,
-                          chunk_work, chunk_loss, losses):
-    """train_epochs, with each batch's gradient from batch_loss_and_gradient_parallel."""
-    n = len(X)
-    for epoch in range(epochs):
-        total = 0.0
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            loss = batch_loss_and_gradient_parallel(params, net, X[start:stop], Y[start:stop],
-                                                    grads, chunk_grads, chunk_work, chunk_loss)
-            gradient_descent_step(params, grads, lr)
-            total += (stop - start) * loss
-        losses[epoch] = total / n
-        if not math.isfinite(losses[epoch]):
-            return epoch + 1
-    return epochs
-
-
 # ---- the common interface around the kernels ----
 
 
@@ -531,46 +456,6 @@ class NumbaJIT(Implementation):
         return losses[:done].tolist()
 
 
-class NumbaParallel(NumbaJIT):
-    """The same kernels, with the samples of each batch shared among Numba's threads."""
-
-    name = "numba-parallel"
-
-    def _chunks(self, n_samples):
-        """A gradient accumulator, scratch arrays and a loss for each chunk (one per thread).
-
-        Only as many chunks as have MIN_WORK_PER_THREAD multiply-adds each: XOR's batches of 4
-        run on one thread, MNIST's on all of them.
-        """
-        work = n_samples * sum(n_in * n_out for n_in, n_out in self.spec.layer_shapes)
-        n_chunks = max(1, min(numba.get_num_threads(), n_samples, work // MIN_WORK_PER_THREAD))
-        per_chunk = -(-n_samples // n_chunks)
-        # Each chunk's accumulator is a row padded to whole cache lines, so that every row
-        # starts on one (the kernels never read past the parameters' length).
-        row = padded_length(len(self.params), self.dtype)
-        return (aligned_empty((n_chunks, row), self.dtype),
-                self._work(per_chunk, copies=n_chunks), np.empty(n_chunks))
-
-    def _forward(self, X):
-        out = np.empty((len(X), self.spec.n_outputs), self.dtype)
-        _, chunk_work, _ = self._chunks(len(X))
-        predict_parallel(self.params, self.net, X, out, chunk_work)
-        return out
-
-    def _loss_and_grads(self, X, Y):
-        grads = self._gradient_array()
-        loss = batch_loss_and_gradient_parallel(self.params, self.net, X, Y, grads,
-                                                *self._chunks(len(X)))
-        return loss, layer_views(grads, self.net)
-
-    def _train_epochs(self, X, Y, epochs, lr, batch_size):
-        losses = np.empty(epochs)
-        done = train_epochs_parallel(self.params, self.net, X, Y, epochs, self.dtype.type(lr),
-                                     batch_size, self._gradient_array(),
-                                     *self._chunks(batch_size), losses)
-        return losses[:done].tolist()
-
-
 # ---- compile time, measured on its own ----
 
 
@@ -585,6 +470,8 @@ def warm_up(dtype: str = "float64", parallel: bool | None = None) -> float:
     params = init_params(spec, "glorot_uniform", seed=0)
     X = np.array([[0.0, 1.0], [1.0, 0.0]])
     Y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    from .numba_parallel import NumbaParallel  # it builds on this module
+
     classes = {None: (NumbaJIT, NumbaParallel), False: (NumbaJIT,), True: (NumbaParallel,)}
     for cls in classes[parallel]:
         impl = cls(spec, params, dtype=dtype)

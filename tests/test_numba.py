@@ -26,12 +26,14 @@ def numba_jit():
 
 
 @pytest.fixture
-def two_threads(numba_jit, monkeypatch):
+def two_threads(monkeypatch):
     """Numba's thread count set to 2 (or the most it has), with even the small batches of these
     tests shared among threads; restored afterwards."""
     import numba
 
-    monkeypatch.setattr(numba_jit, "MIN_WORK_PER_THREAD", 1)
+    from nnbench import numba_parallel
+
+    monkeypatch.setattr(numba_parallel, "MIN_WORK_PER_THREAD", 1)
     before = numba.get_num_threads()
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
     yield numba.get_num_threads()
