@@ -43,6 +43,8 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .threads import cpus_of_this_thread
+
 GRACE_S = 2.0  # how long a child may take to stop on SIGINT before it is killed
 
 
@@ -185,20 +187,6 @@ def signals_held() -> Iterator[None]:
     finally:
         if held:
             os.kill(os.getpid(), held[0])
-
-
-@contextlib.contextmanager
-def cpus_of_this_thread(cpus: Collection[int] | None) -> Iterator[None]:
-    """Inside the block, the calling thread runs on `cpus` only (None: no change)."""
-    if not cpus:
-        yield
-        return
-    before = os.sched_getaffinity(0)  # on Linux, 0 is the calling thread, not the process
-    os.sched_setaffinity(0, cpus)
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
 
 
 def peak_rss_self() -> int:

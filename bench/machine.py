@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nnbench
 
-from .workloads import BLAS_SPIN_VARIABLE, THREAD_VARIABLES, threads_in_effect
+from .threads import BLAS_SPIN_VARIABLE, THREAD_VARIABLES, cores, cpus, threads_in_effect
 
 SUITE_PACKAGES = ("numpy", "scikit-learn", "pandas", "matplotlib", "scipy", "pytest",
                   "pytest-benchmark")
@@ -41,19 +41,6 @@ def cpu_model() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def cpus() -> list[int]:
-    """The CPUs this process may run on (a container's share, not the host's)."""
-    try:
-        return sorted(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity on macOS: every CPU
-        return list(range(os.cpu_count() or 1))
-
-
-def cores() -> int:
-    """How many CPUs this process may run on."""
-    return len(cpus())
 
 
 def machine_slug() -> str:

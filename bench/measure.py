@@ -44,7 +44,6 @@ sample, samples per second and GFLOP/s (see `base_info` and the two `run_*` func
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,8 +53,10 @@ from nnbench.errors import BudgetError
 from nnbench.spec import NetworkSpec, Params, init_params
 from nnbench.tolerance import RTOL, relative_error
 
-from . import steadiness
-from .workloads import SAMPLED, Mode, Variant, threads_in_effect, wait_for_blas_threads
+from . import steadiness, timing
+from .threads import threads_in_effect, wait_for_blas_threads
+from .timing import count_for, seconds
+from .workloads import SAMPLED, Mode, Variant
 
 # Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
 # is zero by cancellation cannot be compared relatively); the tolerances of tests/.
@@ -158,12 +159,6 @@ def verify_train_step(variant: Variant, impl, built: Built, X, Y, lr: float, dty
 # ---- 3. size the work of one round ----
 
 
-def seconds(call: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
-
-
 def subset_size(run: Callable[[int], object], full: int, step: int, target_s: float
                 ) -> tuple[int, float]:
     """(samples, seconds per sample): how many samples a sampled paradigm handles in about
@@ -171,7 +166,7 @@ def subset_size(run: Callable[[int], object], full: int, step: int, target_s: fl
     from the time of one sample."""
     run(1)  # anything that happens once (imports, caches) stays out of the estimate
     per_sample = max(seconds(lambda: run(1)), 1e-9)
-    n = max(1, min(full, int(target_s / per_sample)))
+    n = count_for(target_s, per_sample, 1, full)
     return (n - n % step if n >= step else n), per_sample
 
 
@@ -200,29 +195,15 @@ def repeats_for(run: Callable[[int], object], most: int, target_s: float) -> int
     """How many repeats (epochs, calls) make a round's repeated work take about `target_s`,
     at most `most`; `run(k)` is assumed already warmed up for its data shape.
 
-    A run may cost a fixed amount besides its repeats (Octave's round trip to its process, a
-    framework's dispatch), so the cost of one repeat is not the time of k repeats divided by
-    k: the count would then follow the overhead, change from one run of the suite to the next,
-    and so would the time per epoch it gives. It is the slope from k to 2k repeats, with k
-    doubled until the k repeats added cost a tenth of the target (well above the timer's and
-    the machine's noise).
+    The cost of one repeat is the slope from k to 2k repeats, not the time of k repeats over
+    k, so that a fixed cost per run does not decide the count (`timing.cost_of`).
     """
-    count = 1
-    elapsed = seconds(lambda: run(count))
-    while elapsed < target_s and count < most:
-        doubled = min(2 * count, most)
-        longer = seconds(lambda: run(doubled))
-        if longer - elapsed >= target_s / 10:
-            per_repeat = (longer - elapsed) / (doubled - count)
-            return max(1, min(most, int(target_s / per_repeat)))
-        count, elapsed = doubled, longer
-    return count
+    return timing.repeats_for(lambda k: seconds(lambda: run(k)), most, target_s)
 
 
 def rounds_for(round_s: float, mode: Mode) -> int:
-    if round_s <= 0:
-        return mode.max_rounds
-    return max(mode.min_rounds, min(mode.max_rounds, math.ceil(mode.case_s / round_s)))
+    """Rounds of `round_s` that fill `mode.case_s`, between the mode's least and most."""
+    return count_for(mode.case_s, round_s, mode.min_rounds, mode.max_rounds, fill=True)
 
 
 # ---- the limit on one case (--max-case-seconds) ----

@@ -59,6 +59,7 @@ from nnbench.errors import InputError, NNBenchError
 from . import machine
 from .child import Interrupted, interrupt_signals, run_child
 from .files import write_json
+from .threads import held_cpus, thread_environment
 from .workloads import (
     MAX_CASE_ENV,
     check_dtypes,
@@ -66,7 +67,6 @@ from .workloads import (
     check_networks,
     get_mode,
     select_variants,
-    thread_environment,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -363,20 +363,6 @@ def run(options: RunOptions) -> Path:
     if interrupted is not None:
         raise RunInterrupted(interrupted.signum, run_dir, steps)
     return run_dir
-
-
-def held_cpus(threads: int) -> list[int] | None:
-    """The CPUs every step is held to: `threads` of them when that is fewer than the cores,
-    else None (all).
-
-    Held to that many CPUs, every library uses that many, JAX's XLA too, which has no thread
-    variable and sizes its pool by the CPUs it may use; and a one-thread process neither moves
-    between cores nor shares one with the runner. (It also crowds a runtime's helper threads
-    onto those CPUs: TensorFlow's tf.data autotuner, on one CPU, took a XOR epoch from 1 ms to
-    14 ms, which is why impls/keras_tf.py turns it off.)
-    """
-    available = machine.cpus()
-    return available[:threads] if threads < len(available) else None
 
 
 def claims_step(budget: float, implementations: list[str] | None) -> Step:

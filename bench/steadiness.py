@@ -33,7 +33,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .workloads import threads_in_effect
+from .threads import threads_in_effect
 
 SHAPE = (128, 784, 512)  # a batch of 128 through the MNIST network's hidden layer
 CALLS = 10  # a check takes about 40 ms on the project's machine, all three rates together

@@ -26,7 +26,7 @@ from nnbench.numpy_vec import (
 )
 
 from .measure import repeats_for, rounds_for, seconds, timed
-from .workloads import threads_in_effect
+from .threads import threads_in_effect
 
 BATCH = 128  # the MNIST workload's mini-batch (bench/workloads.py)
 LR = 0.0  # the update is timed, but leaves the weights where they were

@@ -14,7 +14,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from .measure import repeats_for, rounds_for, seconds, timed
-from .workloads import threads_in_effect
+from .threads import threads_in_effect
 
 THREAD_SETTINGS = ["run"] + (["one"] if threads_in_effect() > 1 else [])
 

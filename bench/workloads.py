@@ -22,8 +22,6 @@ than `Mode.full_s` (a slow implementation, or a busy machine): then whole batche
 from __future__ import annotations
 
 import math
-import os
-import time
 from dataclasses import dataclass, field
 
 import nnbench
@@ -243,44 +241,3 @@ def check_dtypes(asked: list[str] | None, default: tuple[str, ...] = DTYPES) -> 
         if name not in DTYPES:
             raise UnknownNameError("dtype", name, DTYPES)
     return [name for name in DTYPES if name in asked]
-
-
-# ---- threads: one setting, handed to every library through its own variable ----
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                    "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-THREADS_ENV = "NNBENCH_THREADS"  # the runner's setting, as the cases record it
-
-# After each product, OpenBLAS's threads spin, waiting for more work, for 2**28 CPU cycles
-# (0.1 s here) before they sleep. In a process that measures another runtime, the products of
-# a machine check (bench/steadiness.py) or of the check against numpy_vec left one spinning on
-# the second core while the case's first rounds ran: PyTorch's and numba-parallel's rounds took
-# twice as long until it slept, for the first 0.1 s of each case. 2**24 cycles (7 ms) are still
-# far longer than the gaps between the products of numpy_vec's own training step (its epochs
-# took the same time either way), and `measure.timed` waits them out before timing.
-BLAS_SPIN_VARIABLE = "OPENBLAS_THREAD_TIMEOUT"
-BLAS_SPIN_LOG2_CYCLES = 24
-
-
-def thread_environment(threads: int) -> dict[str, str]:
-    """The environment variables that make BLAS, Numba and TensorFlow use `threads` threads
-    (and OpenBLAS's threads stop spinning sooner)."""
-    env = {name: str(threads) for name in THREAD_VARIABLES}
-    env[BLAS_SPIN_VARIABLE] = str(BLAS_SPIN_LOG2_CYCLES)
-    env[THREADS_ENV] = str(threads)
-    return env
-
-
-def wait_for_blas_threads() -> None:
-    """Sleep until OpenBLAS's threads, woken by the last product, have stopped spinning (see
-    BLAS_SPIN_VARIABLE); at once in a one-thread process, which has none."""
-    if threads_in_effect() > 1:
-        setting = os.environ.get(BLAS_SPIN_VARIABLE, "")
-        log2_cycles = min(max(int(setting), 4), 30) if setting.isdigit() else 28  # OpenBLAS's
-        time.sleep(2 ** log2_cycles / 1e9)  # long enough on a CPU of 1 GHz or faster
-
-
-def threads_in_effect() -> int:
-    """The thread setting this process was started with (all cores when none was set)."""
-    value = os.environ.get(THREADS_ENV) or os.environ.get("OMP_NUM_THREADS")
-    return int(value) if value and value.isdigit() else (os.cpu_count() or 1)

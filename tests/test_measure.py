@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from nnbench import networks
-from nnbench.bench import measure, workloads
+from nnbench.bench import measure, threads, workloads
 
 
 class ModelClock:
@@ -114,22 +114,21 @@ def test_every_case_pauses_the_garbage_collector_while_it_is_timed(tmp_path):
 # ---- the timed rounds wait for OpenBLAS's threads to stop spinning ----
 
 
-@pytest.mark.parametrize("threads, setting, naps", [
+@pytest.mark.parametrize("count, setting, naps", [
     (2, "24", [2 ** 24 / 1e9]),  # the runner's setting: 17 ms
     (2, None, [2 ** 28 / 1e9]),  # OpenBLAS's own default, outside the runner
     (2, "31", [2 ** 30 / 1e9]),  # OpenBLAS takes no more than 30
     (1, "24", []),  # one thread: OpenBLAS has no threads of its own to wait for
 ])
-def test_the_wait_for_the_blas_threads_follows_their_setting(monkeypatch, threads, setting,
-                                                             naps):
-    monkeypatch.setenv(workloads.THREADS_ENV, str(threads))
+def test_the_wait_for_the_blas_threads_follows_their_setting(monkeypatch, count, setting, naps):
+    monkeypatch.setenv(threads.THREADS_ENV, str(count))
     if setting is None:
-        monkeypatch.delenv(workloads.BLAS_SPIN_VARIABLE, raising=False)
+        monkeypatch.delenv(threads.BLAS_SPIN_VARIABLE, raising=False)
     else:
-        monkeypatch.setenv(workloads.BLAS_SPIN_VARIABLE, setting)
+        monkeypatch.setenv(threads.BLAS_SPIN_VARIABLE, setting)
     slept = []
-    monkeypatch.setattr(workloads.time, "sleep", slept.append)
-    workloads.wait_for_blas_threads()
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    threads.wait_for_blas_threads()
     assert slept == pytest.approx(naps)
 
 
@@ -137,7 +136,7 @@ SPIN_PROBE = """
 import os
 import time
 import numpy as np
-from nnbench.bench.workloads import wait_for_blas_threads
+from nnbench.bench.threads import wait_for_blas_threads
 a = np.random.default_rng(0).random((512, 512))
 for _ in range(3):
     a @ a  # wakes OpenBLAS's second thread
@@ -160,9 +159,9 @@ def test_openblas_threads_stop_spinning_before_the_rounds_start():
     second thread spins for 0.1 s by OpenBLAS's default (always runnable: it would take the
     other core while a case ran); with the runner's setting and the wait, it is asleep."""
     def runnable_share(runner_setting: bool) -> float:
-        env = {**os.environ, **workloads.thread_environment(2)}
+        env = {**os.environ, **threads.thread_environment(2)}
         if not runner_setting:
-            del env[workloads.BLAS_SPIN_VARIABLE]
+            del env[threads.BLAS_SPIN_VARIABLE]
         done = subprocess.run([sys.executable, "-c", SPIN_PROBE.format(wait=runner_setting)],
                               env=env, capture_output=True, text=True, check=True,
                               cwd=Path(__file__).parent.parent)

@@ -16,7 +16,7 @@ from pathlib import Path
 import nnbench
 import pandas as pd
 import pytest
-from nnbench.bench import machine, runner
+from nnbench.bench import machine, runner, threads
 from nnbench.bench.child import run_child
 from nnbench.bench.cli import main
 
@@ -246,5 +246,5 @@ def test_fewer_threads_than_cores_hold_every_step_to_that_many_cpus(tmp_path):
 
 
 def test_as_many_threads_as_cores_hold_nothing():
-    assert runner.held_cpus(machine.cores()) is None
-    assert runner.held_cpus(machine.cores() + 1) is None
+    assert threads.held_cpus(machine.cores()) is None
+    assert threads.held_cpus(machine.cores() + 1) is None
