@@ -1,26 +1,14 @@
 """How fast the machine itself was while the benchmark ran: fixed work, timed again and again.
 
-A benchmark is only as repeatable as the machine under it, and a shared virtual machine's
-speed is not constant. On the project's 2-core VM, single-threaded work repeats within 2-3%
-from one minute to the next, but work shared between the two cores does not: the host places
-the two virtual CPUs as it pleases, and the threads' hand-offs and shared data cost more in
-some periods than in others. NumPy's two-thread MNIST training step (OpenBLAS shares its
-packed matrices between its threads) took 17 us per sample in some minutes and 22 us in
-others, for minutes at a time, while its one-thread step stayed at 30-31 us.
-
-So every benchmark process times the same small, fixed pieces of work when it starts and again
-when it ends, and in the default mode also just before and just after the timed rounds of
-each predict, train, GEMM and step-phase case: a float64 matrix product at the MNIST hidden
-layer's shape, on the run's threads and on one, and a dot product in pure Python. The product
-runs from the caches at a high arithmetic rate, and some slowdowns of a core do not touch it:
-pure Python's digits prediction once took 32 ms in every round of one run and 49 ms in every
-round of the next while the one-thread product ran at the same 61 GFLOP/s. So the check times
-an interpreter's loop too, work more like such code's. The rates (GFLOP/s; millions of
-multiply-adds per second for pure Python) go into the JSON (the process's
-`nnbench.machine_check`, a case's `extra_info.machine_check`). The report shows them beside
-each step, with how far they moved during the run, and `nnbench compare` sets them beside the
-cases: when a case moved and the machine check made around it moved alike, the machine moved,
-not the implementation.
+A shared virtual machine's speed is not constant, and work shared between cores moves most. So
+every benchmark process times the same small pieces of work when it starts and ends, and in
+the default mode just before and after the timed rounds of each predict, train, GEMM and
+step-phase case: a float64 matrix product at the MNIST hidden layer's shape, on the run's
+threads and on one, and a dot product in pure Python (some slowdowns of a core touch an
+interpreter's loop and not a product running from the caches). The rates go into the JSON (the
+process's `nnbench.machine_check`, a case's `extra_info.machine_check`); the report shows them
+per step, and `nnbench compare` sets them beside the cases: when a case and the check around it
+moved alike, the machine moved, not the implementation. docs/method.md says more.
 """
 
 from __future__ import annotations
@@ -36,8 +24,8 @@ from threadpoolctl import threadpool_limits
 from .threads import threads_in_effect
 
 SHAPE = (128, 784, 512)  # a batch of 128 through the MNIST network's hidden layer
-CALLS = 10  # a check takes about 40 ms on the project's machine, all three rates together
-PYTHON_LENGTH = 30_000  # numbers in each list of the pure-Python dot product (about 0.4 ms)
+CALLS = 10  # products per rate: a check takes tens of milliseconds
+PYTHON_LENGTH = 30_000  # numbers in each list of the pure-Python dot product
 
 
 @functools.cache

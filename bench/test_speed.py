@@ -15,8 +15,7 @@ from .measure import build, preset_params, run_predict_case, run_train_case
 
 def in_dtype(array, dtype: str) -> np.ndarray:
     """The data in the case's dtype, as somebody computing in float32 would hand it over, so
-    that a timed round converts nothing (casting the 60,000 MNIST images to float32 in every
-    round added about 5% to numpy's float32 epoch)."""
+    that a timed round times the training, not a cast of the dataset."""
     return np.ascontiguousarray(array, dtype=dtype)
 
 
