@@ -113,9 +113,17 @@ BAD_RUN_OPTIONS = [
 
 
 @pytest.mark.parametrize(("flag", "value", "message"), BAD_RUN_OPTIONS)
-def test_run_refuses_a_bad_number_before_it_starts(tmp_path, flag, value, message):
-    result = nnbench("run", "--quick", flag, value, "--out", str(tmp_path))
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
+def test_run_refuses_a_bad_number_before_it_starts(tmp_path, capsys, flag, value, message):
+    assert main(["run", "--quick", flag, value, "--out", str(tmp_path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and value in lines[0]
     assert not list(tmp_path.iterdir())  # no run directory
+
+
+def test_a_refused_number_is_one_line_from_the_real_command(tmp_path):
+    """The same refusal in a fresh process: exit status 2 and one line, no traceback."""
+    result = nnbench("run", "--quick", "--threads", "0", "--out", str(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--threads must be at least 1" in lines[0]
+    assert not list(tmp_path.iterdir())
