@@ -1,4 +1,4 @@
-"""Named presets: the networks of the seed write-ups (../shared/SEEDS.md), ready to train.
+"""Named presets: the networks of the seed write-ups (docs/seeds.md), ready to train.
 
 A preset holds everything needed to reproduce a run: the network, how its starting weights
 are drawn, the data, and the training settings. Where a write-up used a cost other than ours
@@ -28,7 +28,7 @@ from .spec import NetworkSpec, Params, init_params
 @dataclass(frozen=True)
 class Preset:
     name: str
-    source: str  # the SEEDS id and the write-up it comes from
+    source: str  # the seed id (docs/seeds.md) and the write-up it comes from
     spec: NetworkSpec
     dataset: str  # a name in data.LOADERS
     lr: float

@@ -1,7 +1,7 @@
 """Bad input to the library: one clear error of nnbench's own type, naming what was wrong.
 
 Each case is (what is tried, the error type, a fragment the message must contain). The CLI's
-side (one line, exit status 2) is in test_cli.py. The README's "Bad input" table lists these.
+side (one line, exit status 2) is in test_cli.py. docs/errors.md lists these.
 """
 
 import re
