@@ -24,9 +24,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-
-from nnbench.bench.report import cases_frame, load_run, read_manifest
-from nnbench.bench.runner import TROUBLE
+from nnbench.bench.results import OPS, TROUBLE, Info, Status, StepKind, load_run, read_manifest
+from nnbench.bench.tables import cases_frame
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -44,7 +43,7 @@ def check(out: Path) -> list[str]:
             problems.append(f"{name}: selected but not in the manifest")
         elif step["status"] in TROUBLE:
             problems.append(f"{name}: {step['status']}: {step['reason']}")
-        elif step["status"] == "unavailable" and os.environ.get("NNBENCH_REQUIRE_ALL") == "1":
+        elif step["status"] == Status.UNAVAILABLE and os.environ.get("NNBENCH_REQUIRE_ALL") == "1":
             problems.append(f"{name}: unavailable with NNBENCH_REQUIRE_ALL=1: {step['reason']}")
     run = load_run(runs[0].parent)  # every step's JSON parses and is nnbench's
 
@@ -53,7 +52,7 @@ def check(out: Path) -> list[str]:
         problems.append(f"summary.csv is of run(s) {set(summary['run_id'])}, "
                         f"not {manifest['run_id']}")
     cases = cases_frame(run)
-    timed = cases[cases["kind"].isin(["predict", "train"])]
+    timed = cases[cases[Info.KIND].isin(OPS)]
     rows = summary.set_index(["variant", "network", "op", "dtype"])
     for case in timed.itertuples():
         key = (case.variant, case.network, case.op, case.dtype)
@@ -65,7 +64,7 @@ def check(out: Path) -> list[str]:
             problems.append(f"summary.csv's time per sample of {' '.join(key)} is "
                             f"{rows.loc[key, 'time_per_sample_s']}, its JSON says {expected}")
     ran = [name for name, step in steps.items()
-           if step["kind"] == "variant" and step["status"] != "unavailable"]
+           if step["kind"] == StepKind.VARIANT and step["status"] != Status.UNAVAILABLE]
     for variant in ran:
         for network in manifest["selection"]["networks"]:
             if not ((summary["variant"] == variant) & (summary["network"] == network)).any():

@@ -41,16 +41,30 @@ class Parser(argparse.ArgumentParser):
 
 def add_list(commands):
     parser = commands.add_parser("list", help="implementations, their availability, and presets")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the registry as the README's implementations table")
     parser.set_defaults(run=run_list)
 
 
+def implementations_markdown() -> str:
+    """The README's implementations table, made from the registry."""
+    lines = ["| name | paradigm | file |", "|---|---|---|"]
+    for name, entry in nnbench.REGISTRY.items():
+        lines.append(f"| `{name}` | {entry.summary} | `{entry.file}` |")
+    return "\n".join(lines)
+
+
 def run_list(args) -> int:
+    if args.markdown:
+        print(implementations_markdown())
+        return 0
     print("Implementations:")
     for name, status in nnbench.available().items():
         entry = nnbench.REGISTRY[name]
         if status:
             dtypes = ", ".join(nnbench.get_class(name).dtypes)
-            print(f"  {name:<15} available    {entry.summary} [{dtypes}]")
+            summary = entry.summary.replace("`", "").replace("**", "")  # markdown, for README
+            print(f"  {name:<15} available    {summary} [{dtypes}]")
         else:
             print(f"  {name:<15} unavailable  {status.reason}")
     print("\nPresets:")
@@ -134,7 +148,7 @@ def run_train(args) -> int:
 def add_claims(commands):
     parser = commands.add_parser(
         "claims", help="re-measure every figure the seed write-ups published",
-        description="Check each claim of the seed write-ups (SEEDS.md) through the common "
+        description="Check each claim of the seed write-ups (docs/seeds.md) through the common "
                     "interface and print it beside what was published, with a verdict.")
     parser.add_argument("--id", nargs="+", dest="ids", help="only these claim ids (e.g. A1 B2)")
     parser.add_argument("--impl", nargs="+", dest="impls",
@@ -213,7 +227,7 @@ def add_run(commands):
 
 
 def run_run(args) -> int:
-    from nnbench.bench import report, runner
+    from nnbench.bench import report, results, runner
 
     command = ["nnbench", "run"]
     for flag, value in (("--impl", args.impl), ("--network", args.network),
@@ -231,31 +245,23 @@ def run_run(args) -> int:
         raise InputError(f"--claims-budget must be a finite number of seconds >= 0, got "
                          f"{claims_budget}")
     options = runner.RunOptions(
-        variants=split_names(args.impl), networks=split_names(args.network),
-        dtypes=split_names(args.dtype), threads=args.threads, quick=args.quick,
-        out=Path(args.out), timeout_s=args.timeout, max_case_s=args.max_case_seconds,
-        claims_budget=claims_budget, progress=not args.no_progress,
-        command=" ".join(command))
+        variants=args.impl, networks=args.network, dtypes=args.dtype, threads=args.threads,
+        quick=args.quick, out=Path(args.out), timeout_s=args.timeout,
+        max_case_s=args.max_case_seconds, claims_budget=claims_budget,
+        progress=not args.no_progress, command=" ".join(command))
     run_dir = runner.run(options)
     with signals_held():  # Ctrl-C now would leave a new summary.csv beside an old REPORT.md
-        written = report.write_report(report.load_run(run_dir), Path(args.out))
+        written = report.write_report(results.load_run(run_dir), Path(args.out))
     print(f"raw results: {run_dir}")
     print(f"report: {', '.join(str(p) for p in written.files if p.suffix != '.png')} and "
           f"{sum(p.suffix == '.png' for p in written.files)} charts in {written.out / 'charts'}")
     trouble = runner.troubled_steps(run_dir)
     if os.environ.get("NNBENCH_REQUIRE_ALL") == "1":
-        trouble += [s for s in report.read_manifest(run_dir / runner.MANIFEST)["steps"]
-                    if s["status"] == "unavailable"]
+        trouble += [s for s in results.read_manifest(run_dir / results.MANIFEST)["steps"]
+                    if s["status"] == results.Status.UNAVAILABLE]
     for step in trouble:
         print(f"{step['name']}: {step['status']}: {step['reason']}", file=sys.stderr)
     return 1 if trouble else 0
-
-
-def split_names(values: list[str] | None) -> list[str] | None:
-    """Names given as separate words or comma-separated, or None when none were given."""
-    if not values:
-        return None
-    return [name for value in values for name in value.split(",") if name]
 
 
 def add_report(commands):
@@ -272,14 +278,14 @@ def add_report(commands):
 
 
 def run_report(args) -> int:
-    from nnbench.bench import report
+    from nnbench.bench import report, results
 
     path = (Path(args.run_path) if args.run_path
-            else report.latest_run(Path(args.out or "results")))
-    run = report.load_run(path)
+            else results.latest_run(Path(args.out or "results")))
+    run = results.load_run(path)
     with signals_held():  # the report's files are written all, or not at all
         written = report.write_report(run, Path(args.out) if args.out else
-                                      report.default_output(run))
+                                      results.default_output(run))
     for path in written.files:
         print(path)
     return 0
@@ -296,9 +302,9 @@ def add_compare(commands):
 
 
 def run_compare(args) -> int:
-    from nnbench.bench import report
+    from nnbench.bench import compare, results
 
-    print(report.compare_text(report.load_run(args.run_a), report.load_run(args.run_b)))
+    print(compare.compare_text(results.load_run(args.run_a), results.load_run(args.run_b)))
     return 0
 
 
@@ -328,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     except NNBenchError as exc:
         print(f"nnbench {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`nnbench list | head`): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt as exc:  # Ctrl-C, or child.Interrupted for SIGINT or SIGTERM
         print(f"nnbench {args.command}: {exc or 'interrupted'}", file=sys.stderr)
         return getattr(exc, "exit_status", 130)

@@ -31,7 +31,6 @@ a variant whose every case failed still leaves the reasons behind.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import importlib.util
@@ -49,17 +48,8 @@ from nnbench.errors import NNBenchError
 from . import machine, steadiness
 from .child import peak_rss_self
 from .measure import TooLong
-from .workloads import (
-    DTYPES,
-    MAX_CASE_ENV,
-    Mode,
-    Variant,
-    check_dtypes,
-    check_max_case_seconds,
-    check_networks,
-    get_mode,
-    select_variants,
-)
+from .results import Section
+from .workloads import DTYPES, SELECTION_ENV, Mode, Variant, choice_from
 
 JSON_FORMAT = 1  # the version of the `nnbench` section
 
@@ -105,21 +95,19 @@ def pytest_addoption(parser):
                     help="skip a case whose timed rounds are estimated to take longer")
 
 
-def _listed(config, option: str, variable: str) -> list[str] | None:
-    value = config.getoption(option) or os.environ.get(variable, "")
-    return [item.strip() for item in value.split(",") if item.strip()] or None
+OPTIONS = {"variants": "nnbench_variant", "networks": "nnbench_network",
+           "dtypes": "nnbench_dtype", "mode": "nnbench_mode",
+           "max_case_s": "nnbench_max_case_seconds"}
 
 
 def pytest_configure(config):
+    def given(key: str) -> str | None:  # an option, else the runner's environment variable
+        return config.getoption(OPTIONS[key]) or os.environ.get(SELECTION_ENV[key])
+
     try:
-        mode = get_mode(config.getoption("nnbench_mode") or os.environ.get("NNBENCH_MODE")
-                        or "default")
-        mode = dataclasses.replace(mode, max_case_s=check_max_case_seconds(
-            config.getoption("nnbench_max_case_seconds") or os.environ.get(MAX_CASE_ENV)))
-        selection = Selection(
-            mode, select_variants(_listed(config, "nnbench_variant", "NNBENCH_VARIANTS")),
-            check_networks(_listed(config, "nnbench_network", "NNBENCH_NETWORKS")),
-            check_dtypes(_listed(config, "nnbench_dtype", "NNBENCH_DTYPES"), mode.dtypes))
+        choice = choice_from(given)
+        selection = Selection(choice.mode, list(choice.variants), list(choice.networks),
+                              list(choice.dtypes))
     except NNBenchError as exc:
         raise pytest.UsageError(str(exc)) from None
     if "digits" in selection.networks and importlib.util.find_spec("sklearn") is None:
@@ -291,23 +279,23 @@ def nnbench_section(config) -> dict:
     if "end" not in selection.machine_check:  # the machine's speed after the last case
         selection.machine_check["end"] = steadiness.check()
     return {
-        "format": JSON_FORMAT,
-        "mode": selection.mode.name,
-        "variants": [v.name for v in selection.available or []],
-        "variant_notes": {v.name: v.note for v in selection.available or [] if v.note},
-        "networks": selection.networks,
-        "dtypes": selection.dtypes,
-        "unavailable": selection.unavailable,
-        "failures": selection.failures,
-        "skipped": selection.skipped,
-        "records": selection.records,
-        "peak_rss_self_bytes": peak_rss_self(),
-        "machine_check": selection.machine_check,
+        Section.FORMAT: JSON_FORMAT,
+        Section.MODE: selection.mode.name,
+        Section.VARIANTS: [v.name for v in selection.available or []],
+        Section.VARIANT_NOTES: {v.name: v.note for v in selection.available or [] if v.note},
+        Section.NETWORKS: selection.networks,
+        Section.DTYPES: selection.dtypes,
+        Section.UNAVAILABLE: selection.unavailable,
+        Section.FAILURES: selection.failures,
+        Section.SKIPPED: selection.skipped,
+        Section.RECORDS: selection.records,
+        Section.PEAK_RSS: peak_rss_self(),
+        Section.MACHINE_CHECK: selection.machine_check,
     }
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
-    output_json["nnbench"] = nnbench_section(config)
+    output_json[Section.NAME] = nnbench_section(config)
 
 
 @pytest.hookimpl(trylast=True)
@@ -329,6 +317,6 @@ def pytest_sessionfinish(session, exitstatus):
     config.hook.pytest_benchmark_update_machine_info(config=config, machine_info=machine_info)
     document = {"machine_info": machine_info, "commit_info": {}, "benchmarks": [],
                 "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                "nnbench": nnbench_section(config)}
+                Section.NAME: nnbench_section(config)}
     with handle:
         handle.write(json.dumps(document, indent=4, default=str).encode())

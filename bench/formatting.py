@@ -23,6 +23,11 @@ def seconds_text(value: float) -> str:
     return f"{value:.3g} s"
 
 
+def whole_seconds_text(value: float) -> str:
+    """Seconds to the whole second, never in minutes: a run's length against its limit."""
+    return "-" if _missing(value) else f"{value:.0f} s"
+
+
 def number_text(value: float, digits: int = 3) -> str:
     if _missing(value):
         return "-"

@@ -19,11 +19,9 @@ Every timed case follows the same steps, whichever operation it times:
    and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.case_s`,
    between `min_rounds` and `max_rounds`; in the default mode between two machine checks
    (bench/steadiness.py), so that the case says how fast the machine was while it ran. The
-   rounds start once OpenBLAS's threads have stopped spinning (`wait_for_blas_threads`): one
-   left spinning on the other core by the check's product halved PyTorch's first rounds. The
-   cyclic garbage collector waits while a round runs (as `timeit` makes it wait), and runs
-   between rounds: a collection falls inside some rounds and not others, and with it
-   running, one process's JAX XOR rounds of equal length spread by up to 20% (2% without).
+   rounds start once OpenBLAS's threads have stopped spinning (`wait_for_blas_threads`), and
+   the cyclic garbage collector waits while a round runs (as `timeit` makes it wait) and runs
+   between rounds, so that a collection does not fall inside some rounds and not others.
 
 With a limit on one case (`Mode.max_case_s`, `nnbench run --max-case-seconds S`), the
 time its timed rounds will take is estimated before they start, from the first round
@@ -54,6 +52,7 @@ from nnbench.spec import NetworkSpec, Params, init_params
 from nnbench.tolerance import RTOL, relative_error
 
 from . import steadiness, timing
+from .results import Info, Kind, Verified
 from .threads import threads_in_effect, wait_for_blas_threads
 from .timing import count_for, seconds
 from .workloads import SAMPLED, Mode, Variant
@@ -112,26 +111,26 @@ def first_clause(message: str) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # "ok", "mismatch" or "reference"
+    status: str  # a results.Verified
     max_error: float  # largest |difference| / largest |numpy value|
     tolerance: float
     detail: str = ""
 
     def info(self) -> dict:
-        return {"verification": self.status, "max_error": self.max_error,
-                "tolerance": self.tolerance, "verification_detail": self.detail}
+        return {Info.VERIFICATION: self.status, Info.MAX_ERROR: self.max_error,
+                Info.TOLERANCE: self.tolerance, Info.VERIFICATION_DETAIL: self.detail}
 
 
 def judge(pairs: list[tuple[str, object, object]], dtype: str, is_reference: bool) -> Verdict:
     """Compare each (what, actual, expected); the verdict names the worst array."""
     tolerance = RTOL[dtype]
     if is_reference:
-        return Verdict("reference", 0.0, tolerance)
+        return Verdict(Verified.REFERENCE, 0.0, tolerance)
     errors = [(relative_error(actual, expected), what) for what, actual, expected in pairs]
     worst, what = max(errors)
     if worst <= tolerance:
-        return Verdict("ok", worst, tolerance)
-    return Verdict("mismatch", worst, tolerance,
+        return Verdict(Verified.OK, worst, tolerance)
+    return Verdict(Verified.MISMATCH, worst, tolerance,
                    f"{what} differs from numpy by {worst:.3g} of its largest value "
                    f"(tolerance {tolerance:g})")
 
@@ -240,10 +239,10 @@ def within_case_limit(first_s: float, most: int, mode: Mode) -> float:
 
 def base_info(variant: Variant, network: str, dtype: str, built: Built, impl) -> dict:
     return {
-        "variant": variant.name, "impl": variant.impl, "variant_note": variant.note,
-        "network": network, "dtype": dtype, "sizes": list(built.spec.sizes),
-        "threads": threads_in_effect(), "device": str(getattr(impl, "device", "cpu")),
-        "refused": built.refused,
+        Info.VARIANT: variant.name, Info.IMPL: variant.impl, Info.VARIANT_NOTE: variant.note,
+        Info.NETWORK: network, Info.DTYPE: dtype, Info.SIZES: list(built.spec.sizes),
+        Info.THREADS: threads_in_effect(), Info.DEVICE: str(getattr(impl, "device", "cpu")),
+        Info.REFUSED: built.refused,
     }
 
 
@@ -251,7 +250,7 @@ def timed(benchmark, mode: Mode, function, **pedantic) -> None:
     """benchmark.pedantic(function, ...), between two machine checks when the mode makes them
     per case (bench/steadiness.py): how fast the machine was just before and just after. The
     rounds start once the BLAS threads that the check or the verification woke are asleep."""
-    check = benchmark.extra_info["machine_check"] = {}
+    check = benchmark.extra_info[Info.MACHINE_CHECK] = {}
     if mode.case_checks:
         check["start"] = steadiness.check()
     wait_for_blas_threads()
@@ -261,15 +260,14 @@ def timed(benchmark, mode: Mode, function, **pedantic) -> None:
 
 
 # A warm-up round shorter than this is timed again, warm, to size the case: compiling for the
-# shape can take most of it (JAX compiles anew for each number of samples: a 0.3 s warm-up
-# before 10 ms rounds), and a case sized by it would get the fewest rounds. Longer warm-ups
-# are left as they are; a round over 0.2 s gets the fewest rounds either way.
+# shape can take most of it (JAX compiles anew for each number of samples), and a case sized
+# by it would get the fewest rounds. Longer warm-ups are left as they are.
 RETIME_BELOW_S = 1.0
 
 
 def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built: Built,
                    X, Y, lr: float, batch_size: int | None, max_epochs: int, mode: Mode,
-                   kind: str = "train", **info) -> None:
+                   kind: str = Kind.TRAIN, **info) -> None:
     """Time `fit` on (X, Y): mini-batches of `batch_size` (None: full batch), the epochs of a
     round grown up to `max_epochs`; the verification is one step on the first batch (of the
     subset, for a sampled paradigm: sizing comes first, so a slow paradigm never has to take
@@ -299,11 +297,12 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         epochs = repeats_for(lambda k: fit(n, k), max_epochs, mode.round_s)
         round_s = seconds(lambda: fit(n, epochs))
     benchmark.extra_info.update(
-        base_info(variant, network, dtype, built, impl), kind=kind, op="train",
-        samples=n, full_samples=full, sampled=n < full, batch_size=min(batch, n),
-        epochs=epochs, max_epochs=max_epochs,
-        flops=built.spec.flops_per_sample()["train"] * n * epochs,
-        warm_up_s=warm_up_s, estimate_s=estimate_s, **verdict.info(), **info)
+        base_info(variant, network, dtype, built, impl), **{
+            Info.KIND: kind, Info.OP: Kind.TRAIN, Info.SAMPLES: n, Info.FULL_SAMPLES: full,
+            Info.SAMPLED: n < full, Info.BATCH_SIZE: min(batch, n), Info.EPOCHS: epochs,
+            Info.MAX_EPOCHS: max_epochs,
+            Info.FLOPS: built.spec.flops_per_sample()["train"] * n * epochs,
+            Info.WARM_UP_S: warm_up_s, Info.ESTIMATE_S: estimate_s}, **verdict.info(), **info)
     benchmark.group = f"{network} {kind} {dtype}"
     timed(benchmark, mode, fit, args=(n, epochs), rounds=rounds_for(round_s, mode))
 
@@ -332,10 +331,12 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
                                  mode.round_s)
         call_s = seconds(lambda: [predict(n) for _ in range(iterations)]) / iterations
     benchmark.extra_info.update(
-        base_info(variant, network, dtype, built, impl), kind="predict", op="predict",
-        samples=n, full_samples=full, sampled=n < full, batch_size=n, epochs=1,
-        iterations=iterations, flops=built.spec.flops_per_sample()["predict"] * n,
-        estimate_s=estimate_s, **verdict.info(), **info)
+        base_info(variant, network, dtype, built, impl), **{
+            Info.KIND: Kind.PREDICT, Info.OP: Kind.PREDICT, Info.SAMPLES: n,
+            Info.FULL_SAMPLES: full, Info.SAMPLED: n < full, Info.BATCH_SIZE: n, Info.EPOCHS: 1,
+            Info.ITERATIONS: iterations,
+            Info.FLOPS: built.spec.flops_per_sample()["predict"] * n,
+            Info.ESTIMATE_S: estimate_s}, **verdict.info(), **info)
     benchmark.group = f"{network} predict {dtype}"
     timed(benchmark, mode, predict, args=(n,), rounds=rounds_for(call_s * iterations, mode),
           iterations=iterations)

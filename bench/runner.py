@@ -50,7 +50,7 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nnbench
@@ -58,23 +58,32 @@ from nnbench.errors import InputError, NNBenchError
 
 from . import machine
 from .child import Interrupted, interrupt_signals, run_child
-from .files import write_json
-from .threads import held_cpus, thread_environment
-from .workloads import (
-    MAX_CASE_ENV,
-    check_dtypes,
-    check_max_case_seconds,
-    check_networks,
-    get_mode,
-    select_variants,
+from .results import (
+    CLAIMS_STEP,
+    GEMM_AFTER_STEP,
+    GEMM_STEP,
+    MANIFEST,
+    MANIFEST_FORMAT,
+    TROUBLE,
+    UNFINISHED,
+    Info,
+    Kind,
+    RunDataError,
+    Section,
+    Status,
+    StepKind,
+    Verified,
+    read_benchmark_json,
+    read_manifest,
+    save_manifest,
 )
+from .threads import held_cpus, thread_environment
+from .workloads import SELECTION_ENV, choose, environment_of
 
 BENCH_DIR = Path(__file__).resolve().parent
 GEMM_FILES = ["test_gemm.py"]
 BREAKDOWN_FILES = ["test_breakdown.py"]  # the first GEMM step also takes the MNIST step apart
 CASE_FILES = ["test_speed.py", "test_scaling.py", "test_convergence.py", "test_startup.py"]
-MANIFEST = "manifest.json"
-MANIFEST_FORMAT = 1
 
 
 @dataclass
@@ -95,13 +104,13 @@ class RunOptions:
 @dataclass
 class Step:
     name: str
-    kind: str  # "gemm", "variant" or "claims"
+    kind: str  # a StepKind
     files: list[str]  # the benchmark files its pytest runs
     arguments: list[str] = field(default_factory=list)  # the claims command's options
     timeout_s: float | None = None  # its own time limit, where not the run's per-step one
     cpus: list[int] | None = None  # the CPUs its process is held to (None: all): held_cpus
-    status: str = "pending"  # then running, and then ok, partial, failed, mismatch,
-    reason: str = ""  # unavailable, crashed, timed out or interrupted
+    status: str = Status.PENDING  # then RUNNING, then how it ended (results.Status)
+    reason: str = ""
     returncode: int | None = None
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # well above `seconds`: threads at work; below: a busy machine
@@ -144,8 +153,8 @@ def step_environment(step: Step, selection: dict[str, str], threads: int,
     env = {**os.environ, **thread_environment(threads), **selection,
            "NNBENCH_PROGRESS_FILE": str(progress_file),
            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    if step.kind == "variant":
-        env["NNBENCH_VARIANTS"] = step.name
+    if step.kind == StepKind.VARIANT:
+        env[SELECTION_ENV["variants"]] = step.name
     return env
 
 
@@ -159,7 +168,7 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     partial = partial_json(run_dir, step)
     log = logs / f"{step.name}.log"
     step.log = str(log.relative_to(run_dir))
-    if step.kind == "claims":
+    if step.kind == StepKind.CLAIMS:
         command = [sys.executable, "-m", "nnbench.bench.cli", "claims", "--json", str(partial),
                    *step.arguments]
     else:
@@ -176,18 +185,16 @@ def run_step(step: Step, run_dir: Path, env: dict[str, str], timeout_s: float,
     step.load_average.append(os.getloadavg()[0])
     step.peak_rss_tree_bytes = step.peak_rss_bytes = result.peak_rss_bytes
     if result.timed_out:
-        step.status, step.reason = "timed out", f"killed after {timeout_s:g} s"
+        step.status, step.reason = Status.TIMED_OUT, f"killed after {timeout_s:g} s"
         partial.unlink(missing_ok=True)
         return
-    if step.kind == "claims":
+    if step.kind == StepKind.CLAIMS:
         judge_claims(step, partial, run_dir, log)
         return
-    from .report import RunDataError, read_benchmark_json  # pandas only once needed
-
     try:
         document = read_benchmark_json(partial)
     except RunDataError:
-        step.status, step.reason = "crashed", crash_reason(result.returncode, log)
+        step.status, step.reason = Status.CRASHED, crash_reason(result.returncode, log)
         partial.unlink(missing_ok=True)
         return
     partial.replace(final)
@@ -202,14 +209,14 @@ def judge_claims(step: Step, partial: Path, run_dir: Path, log: Path) -> None:
     try:
         rows = claims.read_json(partial)
     except NNBenchError:
-        step.status, step.reason = "crashed", crash_reason(step.returncode, log)
+        step.status, step.reason = Status.CRASHED, crash_reason(step.returncode, log)
         partial.unlink(missing_ok=True)
         return
     final = run_dir / claims.RUN_FILE
     partial.replace(final)
     step.json = str(final.relative_to(run_dir))
     step.cases = len(rows)
-    step.status = "ok" if step.returncode == 0 else "failed"
+    step.status = Status.OK if step.returncode == 0 else Status.FAILED
     step.reason = claims.verdict_counts(rows)
 
 
@@ -229,33 +236,34 @@ def crash_reason(returncode: int, log: Path) -> str:
 
 def judge_step(step: Step, document: dict) -> None:
     """The step's status from what its JSON says about its cases."""
-    section = document.get("nnbench", {})
+    section = document.get(Section.NAME, {})
     benchmarks = document.get("benchmarks", [])
-    failures = section.get("failures", [])
+    failures = section.get(Section.FAILURES, [])
     step.cases = len(benchmarks)
-    step.peak_rss_bytes = section.get("peak_rss_self_bytes", step.peak_rss_bytes)
+    step.peak_rss_bytes = section.get(Section.PEAK_RSS, step.peak_rss_bytes)
     for bench in benchmarks:
         info = bench.get("extra_info", {})
-        if info.get("kind") == "cold_start":
-            step.cold_start_s[info.get("network", "?")] = bench["stats"]["median"]
-    mismatches = [b for b in benchmarks if b.get("extra_info", {}).get("verification")
-                  == "mismatch"]
-    if step.name in section.get("unavailable", {}):
-        step.status, step.reason = "unavailable", section["unavailable"][step.name]
+        if info.get(Info.KIND) == Kind.COLD_START:
+            step.cold_start_s[info.get(Info.NETWORK, "?")] = bench["stats"]["median"]
+    mismatches = [b for b in benchmarks if b.get("extra_info", {}).get(Info.VERIFICATION)
+                  == Verified.MISMATCH]
+    unavailable = section.get(Section.UNAVAILABLE, {})
+    if step.name in unavailable:
+        step.status, step.reason = Status.UNAVAILABLE, unavailable[step.name]
     elif failures and not benchmarks:
-        step.status, step.reason = "failed", f"every case failed: {failures[0]['reason']}"
+        step.status, step.reason = Status.FAILED, f"every case failed: {failures[0]['reason']}"
     elif failures:
-        step.status = "partial"
+        step.status = Status.PARTIAL
         step.reason = f"{len(failures)} case(s) failed, e.g. {failures[0]['reason']}"
     elif mismatches:
-        step.status = "mismatch"
+        step.status = Status.MISMATCH
         step.reason = (f"{len(mismatches)} case(s) disagree with numpy, e.g. "
-                       f"{mismatches[0]['extra_info'].get('verification_detail', '')}")
+                       f"{mismatches[0]['extra_info'].get(Info.VERIFICATION_DETAIL, '')}")
     elif step.returncode not in (0, None):
-        step.status, step.reason = "failed", f"pytest exit status {step.returncode}"
+        step.status, step.reason = Status.FAILED, f"pytest exit status {step.returncode}"
     else:
-        step.status = "ok"
-    skipped = section.get("skipped", [])
+        step.status = Status.OK
+    skipped = section.get(Section.SKIPPED, [])
     if skipped:  # not a failure: the limit the run was given
         note = f"{len(skipped)} case(s) skipped, estimated over --max-case-seconds"
         step.reason = f"{step.reason}; {note}" if step.reason else note
@@ -307,46 +315,39 @@ class Display:
 
 def run(options: RunOptions) -> Path:
     """Run the benchmark as `options` say; return the run directory (the report is written)."""
-    variants = select_variants(options.variants)
-    networks = check_networks(options.networks)
-    mode = get_mode("quick" if options.quick else "default")
-    if not options.variants and not mode.extra_variants:
-        variants = [v for v in variants if v.name == v.impl]
-    dtypes = check_dtypes(options.dtypes, mode.dtypes)
+    choice = choose(options.variants, options.networks, options.dtypes,
+                    "quick" if options.quick else "default", options.max_case_s)
+    mode, variants = choice.mode, choice.variants
     threads = machine.cores() if options.threads is None else options.threads
     if threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
     timeout_s = mode.timeout_s if options.timeout_s is None else options.timeout_s
     if not (math.isfinite(timeout_s) and timeout_s > 0):  # NaN would never time out
         raise InputError(f"--timeout must be a finite number of seconds > 0, got {timeout_s}")
-    max_case_s = check_max_case_seconds(options.max_case_s)
     machine_name = machine.machine_slug()
     run_id, run_dir = new_run_directory(Path(options.out).resolve(), machine_name)
 
     # The GEMM rate before and after: the machine's limit is the best it showed, and a
     # machine busy with something else at one moment does not lower it.
-    steps = [Step("gemm", "gemm", GEMM_FILES + BREAKDOWN_FILES)]
-    steps += [Step(v.name, "variant", CASE_FILES) for v in variants]
-    steps += [Step("gemm-after", "gemm", GEMM_FILES)] if mode.gemm_after else []
+    steps = [Step(GEMM_STEP, StepKind.GEMM, GEMM_FILES + BREAKDOWN_FILES)]
+    steps += [Step(v.name, StepKind.VARIANT, CASE_FILES) for v in variants]
+    steps += [Step(GEMM_AFTER_STEP, StepKind.GEMM, GEMM_FILES)] if mode.gemm_after else []
     if options.claims_budget > 0:
         steps.append(claims_step(options.claims_budget, [v.impl for v in variants]
                                  if options.variants else None))
     cpus = held_cpus(threads)
     for step in steps:
         step.cpus = cpus
-    selection = {"NNBENCH_MODE": mode.name, "NNBENCH_NETWORKS": ",".join(networks),
-                 "NNBENCH_DTYPES": ",".join(dtypes)}
-    if max_case_s is not None:
-        selection[MAX_CASE_ENV] = repr(max_case_s)  # repr: the float exactly, read back
+    selection = environment_of(choice)
     manifest = {
         "nnbench_run": MANIFEST_FORMAT, "run_id": run_id, "machine": machine_name,
         "cpu_model": machine.cpu_model(), "cores": machine.cores(),
         "command": options.command, "mode": mode.name, "timeout_s": timeout_s,
-        "max_case_s": max_case_s,
+        "max_case_s": mode.max_case_s,
         "threads": {"setting": threads, "cpus": cpus,
                     "environment": thread_environment(threads)},
-        "selection": {"variants": [v.name for v in variants], "networks": networks,
-                      "dtypes": dtypes},
+        "selection": {"variants": [v.name for v in variants],
+                      "networks": list(choice.networks), "dtypes": list(choice.dtypes)},
         "started": now(), "finished": None, "seconds": None,
         "planned_steps": [step.name for step in steps], "steps": [],
     }
@@ -377,7 +378,7 @@ def claims_step(budget: float, implementations: list[str] | None) -> Step:
     # Its limit: the budget for every claim and implementation, and the time the cheap
     # claims take besides (about a minute here).
     most = len(CLAIMS) * len(implementations or nnbench.REGISTRY)
-    return Step("claims", "claims", [], arguments, timeout_s=300 + budget * most)
+    return Step(CLAIMS_STEP, StepKind.CLAIMS, [], arguments, timeout_s=300 + budget * most)
 
 
 def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[str, str],
@@ -394,15 +395,15 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
         try:
             for step in steps:
                 step_started = time.perf_counter()
-                step.status = "running"
+                step.status = Status.RUNNING
                 save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this
                 env = step_environment(step, selection, threads, progress_file)
                 run_step(step, run_dir, env, step.timeout_s or timeout_s, display)
                 display.finish(step)
                 save_manifest(run_dir, manifest, steps)
         except Interrupted as exc:
-            if step.status == "running":  # else the signal came between two steps
-                step.status = "interrupted"
+            if step.status == Status.RUNNING:  # else the signal came between two steps
+                step.status = Status.INTERRUPTED
                 step.reason = f"stopped by {exc.signal_name}; what it measured is not kept"
                 step.seconds = time.perf_counter() - step_started
                 partial_json(run_dir, step).unlink(missing_ok=True)
@@ -413,23 +414,13 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
     return None
 
 
-def save_manifest(run_dir: Path, manifest: dict, steps: list[Step]) -> None:
-    """Write the manifest with every step begun so far (and not the steps still to come)."""
-    manifest["steps"] = [asdict(step) for step in steps if step.status != "pending"]
-    write_json(run_dir / MANIFEST, manifest)
-
-
-# A step that has not run to its end: its results, if any, are not in the run.
-UNFINISHED = ("pending", "running", "interrupted")
-
-
 class RunInterrupted(Interrupted):
     """`run` stopped by a signal; the message says what finished and where it was kept."""
 
     def __init__(self, signum: int, run_dir: Path, steps: list[Step]):
         done = [step.name for step in steps if step.status not in UNFINISHED]
-        stopped = [step.name for step in steps if step.status == "interrupted"]
-        not_run = [step.name for step in steps if step.status == "pending"]
+        stopped = [step.name for step in steps if step.status == Status.INTERRUPTED]
+        not_run = [step.name for step in steps if step.status == Status.PENDING]
         parts = [f"done: {', '.join(done) or 'none'}"]
         parts += [f"stopped: {', '.join(stopped)}"] if stopped else []
         parts += [f"not run: {', '.join(not_run)}"] if not_run else []
@@ -440,11 +431,6 @@ class RunInterrupted(Interrupted):
         self.run_dir = run_dir
 
 
-TROUBLE = ("failed", "partial", "mismatch", "crashed", "timed out")
-
-
 def troubled_steps(run_dir: Path) -> list[dict]:
     """Steps of a finished run that did not end well (unavailable ones are not trouble)."""
-    from .report import read_manifest
-
     return [s for s in read_manifest(run_dir / MANIFEST)["steps"] if s["status"] in TROUBLE]

@@ -21,6 +21,7 @@ than `Mode.full_s` (a slow implementation, or a busy machine): then whole batche
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -241,3 +242,64 @@ def check_dtypes(asked: list[str] | None, default: tuple[str, ...] = DTYPES) -> 
         if name not in DTYPES:
             raise UnknownNameError("dtype", name, DTYPES)
     return [name for name in DTYPES if name in asked]
+
+
+# ---- the selection: which variants, networks and dtypes a run measures, in which mode ----
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a run measures, checked: the runner makes one from its options and hands it to each
+    benchmark process through the environment (`environment`), where bench/conftest.py reads
+    it back (`from_environment`) with the same checks."""
+
+    mode: Mode
+    variants: tuple[Variant, ...]
+    networks: tuple[str, ...]
+    dtypes: tuple[str, ...]
+
+
+SELECTION_ENV = {"variants": "NNBENCH_VARIANTS", "networks": "NNBENCH_NETWORKS",
+                 "dtypes": "NNBENCH_DTYPES", "mode": "NNBENCH_MODE",
+                 "max_case_s": MAX_CASE_ENV}
+
+
+def split_names(values) -> list[str] | None:
+    """Names given as one comma-separated string or as words (each may hold commas); None when
+    none were given."""
+    if not values:
+        return None
+    words = [values] if isinstance(values, str) else values
+    return [name.strip() for word in words for name in word.split(",") if name.strip()] or None
+
+
+def choose(variants=None, networks=None, dtypes=None, mode: str = "default",
+           max_case_s=None) -> Choice:
+    """The selection, checked: unknown names and bad limits raise; None means the default
+    (every variant, network and the mode's dtypes). A mode without extra variants measures
+    each implementation's default only, unless variants are named."""
+    chosen_mode = dataclasses.replace(get_mode(mode),
+                                      max_case_s=check_max_case_seconds(max_case_s))
+    asked = split_names(variants)
+    chosen = select_variants(asked)
+    if not asked and not chosen_mode.extra_variants:
+        chosen = [v for v in chosen if v.name == v.impl]
+    return Choice(chosen_mode, tuple(chosen), tuple(check_networks(split_names(networks))),
+                  tuple(check_dtypes(split_names(dtypes), chosen_mode.dtypes)))
+
+
+def environment_of(choice: Choice) -> dict[str, str]:
+    """The environment variables that hand `choice` (all but its variants, which are set per
+    process) to a benchmark process."""
+    env = {SELECTION_ENV["mode"]: choice.mode.name,
+           SELECTION_ENV["networks"]: ",".join(choice.networks),
+           SELECTION_ENV["dtypes"]: ",".join(choice.dtypes)}
+    if choice.mode.max_case_s is not None:  # repr: the float exactly, read back
+        env[SELECTION_ENV["max_case_s"]] = repr(choice.mode.max_case_s)
+    return env
+
+
+def choice_from(get) -> Choice:
+    """The selection from `get(key)`, a string or None for each key of SELECTION_ENV."""
+    return choose(get("variants"), get("networks"), get("dtypes"), get("mode") or "default",
+                  get("max_case_s"))

@@ -30,6 +30,12 @@ class Entry:
     install: str = ""  # what makes it available, when it is more than its extra
 
     @property
+    def file(self) -> str:
+        """Its source file in the repository (the package `nnbench` is the folder impls/)."""
+        package, _, module = self.module.rpartition(".")
+        return f"impls/{module}.py" if package == __name__ else self.module
+
+    @property
     def how_to_install(self) -> str:
         if self.install:
             return self.install
@@ -42,32 +48,37 @@ def _entry(module: str, *args, **kwargs) -> Entry:
 
 REGISTRY: dict[str, Entry] = {
     "python": _entry("pure_python", "PurePython",
-                     "pure Python: lists of floats, math.exp, loops"),
+                     "pure Python: lists of floats, `math.exp`, loops over samples, neurons and "
+                     "inputs"),
     "numpy": _entry("numpy_vec", "NumpyVectorised",
-                    "vectorised NumPy over the whole batch (the reference)",
+                    "vectorised NumPy over the whole mini-batch: **the reference**",
                     packages=("numpy",)),
     "numba": _entry("numba_jit", "NumbaJIT",
-                    "the loop algorithm compiled with Numba, a whole epoch per call",
-                    extra="numba", packages=("numba", "llvmlite")),
+                    "the loop algorithm compiled with Numba, the whole training in one compiled "
+                    "call", extra="numba", packages=("numba", "llvmlite")),
     "numba-parallel": _entry("numba_parallel", "NumbaParallel",
-                             "the Numba loops with parallel=True over the samples of a batch",
-                             extra="numba", packages=("numba", "llvmlite")),
+                             "the same kernels, the samples of each batch shared among threads "
+                             "(`prange`)", extra="numba", packages=("numba", "llvmlite")),
     "jacobian": _entry("jacobian", "ExplicitJacobian",
-                       "explicit Jacobian matrices chained by the chain rule (slow on purpose)",
-                       packages=("numpy",)),
-    "keras": _entry("keras_tf", "KerasTF", "Keras 3 on TensorFlow",
+                       "explicit Jacobian matrices chained by the chain rule, and the short "
+                       "form beside it (slow and memory-hungry on purpose, guarded by a memory "
+                       "budget)", packages=("numpy",)),
+    "keras": _entry("keras_tf", "KerasTF",
+                    "Keras 3 on TensorFlow (options `jit_compile`, `steps_per_execution`; "
+                    "measured also as `keras-fast`, with both on)",
                     extra="keras", packages=("tensorflow", "keras")),
     "octave": _entry("octave_impl", "OctaveCLI",
-                     "GNU Octave's own language, whole-batch matrices, run by octave-cli",
+                     "GNU Octave: the network in `.m` files (`impls/octave/`), driven through "
+                     "`octave-cli`, timed inside Octave",
                      install="apt-get install -y --no-install-recommends octave"),
     "torch": _entry("torch_impl", "TorchCPU",
-                    "PyTorch on the CPU: nn.Linear layers, autograd, optim.SGD",
+                    "PyTorch on the CPU (`nn.Linear`, `optim.SGD`; option `compile`)",
                     extra="torch", packages=("torch",),
                     install="pip install 'nnbench[torch]' (it pins a CPU build here; elsewhere "
                             "install torch from PyTorch's CPU wheel index first: the default "
                             "wheel brings gigabytes of CUDA)"),
     "jax": _entry("jax_impl", "JaxJIT",
-                  "JAX: pure functions, jax.grad, a whole epoch's updates in one jit",
+                  "JAX: pure functions, `jax.value_and_grad`, each epoch one jitted `lax.scan`",
                   extra="jax", packages=("jax", "jaxlib")),
 }
 

@@ -30,7 +30,6 @@ def two_threads(monkeypatch):
     """Numba's thread count set to 2 (or the most it has), with even the small batches of these
     tests shared among threads; restored afterwards."""
     import numba
-
     from nnbench import numba_parallel
 
     monkeypatch.setattr(numba_parallel, "MIN_WORK_PER_THREAD", 1)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from nnbench import networks
-from nnbench.bench import report
+from nnbench.bench import checks, compare, results, tables, targets
 from nnbench.bench.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -118,7 +118,7 @@ def medians_over_1ms(merged):
 
 
 def test_compare_gives_the_ratio_of_every_shared_case():
-    merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
+    merged, summary = compare.compare(results.load_run(RUN_A), results.load_run(RUN_B))
     numpy_rows = merged[merged["variant"] == "numpy"]
     assert len(numpy_rows) > 0 and np.allclose(numpy_rows["ratio"], 0.5)
     assert np.allclose(merged[merged["variant"] != "numpy"]["ratio"], 1.0)
@@ -136,7 +136,7 @@ def test_compare_gives_the_ratio_of_every_shared_case():
 def test_compare_counts_the_moves_of_each_implementation(capsys):
     """B halved numpy's times and kept the others': numpy's row counts every one of its long
     cases as moved, farthest at 0.5; the others none, at 1."""
-    merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
+    merged, summary = compare.compare(results.load_run(RUN_A), results.load_run(RUN_B))
     rows = summary["by_implementation"].set_index("implementation")
     long = medians_over_1ms(merged)
     assert rows["cases"].sum() == len(long)
@@ -152,7 +152,7 @@ def test_compare_counts_the_moves_of_each_implementation(capsys):
 
 def test_compare_does_not_count_a_loss_curve_as_a_median():
     """Numpy's loss curve (0.5 s, timed once) halved in B: shown, but not counted as moved."""
-    merged, summary = report.compare(report.load_run(RUN_A), report.load_run(RUN_B))
+    merged, summary = compare.compare(results.load_run(RUN_A), results.load_run(RUN_B))
     curve = merged[(merged["kind"] == "loss_curve") & (merged["variant"] == "numpy")]
     assert curve["ratio"].tolist() == [0.5] and curve["median_s_a"].iloc[0] > 1e-3
     long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)]
@@ -171,7 +171,7 @@ def test_the_report_shows_cases_whose_first_rounds_ran_slow(tmp_path):
         bench["stats"]["data"] = rounds.get(bench["name"], [bench["stats"]["median"]] * 3)
     path = tmp_path / "rounds.json"
     path.write_text(json.dumps(document))
-    table = report.first_rounds_table(report.cases_frame(report.load_run(path)))
+    table = checks.first_rounds_table(tables.cases_frame(results.load_run(path)))
     assert table.set_index("implementation").to_dict("index") == {
         "numpy": {"cases": 1, "median": 2.0, "largest": 2.0},
         "numba": {"cases": 1, "median": 1.0, "largest": 1.0}}
@@ -260,10 +260,10 @@ def breakdown_run(tmp_path):
 
 
 def test_the_step_breakdown_splits_the_step_against_the_gemm_rate(breakdown_run):
-    cases = report.cases_frame(report.load_run(breakdown_run))
-    assert report.gemm_rates(cases) == {"float64": pytest.approx(100)}
-    assert report.gemm_rates(cases, threads=1) == {"float64": pytest.approx(50)}
-    parts = report.step_breakdown(cases, "float64")
+    cases = tables.cases_frame(results.load_run(breakdown_run))
+    assert tables.gemm_rates(cases) == {"float64": pytest.approx(100)}
+    assert tables.gemm_rates(cases, threads=1) == {"float64": pytest.approx(50)}
+    parts = tables.step_breakdown(cases, "float64")
     assert parts["step"] == pytest.approx(2e-3) and parts["products"] == pytest.approx(1.25e-3)
     split = parts["split"]
     assert split["ideal"] == pytest.approx(1e-3)  # 100 MFLOP at 100 GFLOP/s
@@ -286,8 +286,8 @@ def test_report_md_shows_where_the_step_goes(breakdown_run, tmp_path):
 
 
 def test_compare_pairs_phases_and_gemm_settings_one_to_one(breakdown_run):
-    run = report.load_run(breakdown_run)
-    merged, summary = report.compare(run, run)
+    run = results.load_run(breakdown_run)
+    merged, summary = compare.compare(run, run)
     assert summary["shared"] == 7 and (merged["ratio"] == 1).all()
     assert summary["moved_over_5pc"] == 0
 
@@ -300,10 +300,20 @@ def test_compare_pairs_phases_and_gemm_settings_one_to_one(breakdown_run):
             "implementation, took 200 s more"),
 ])
 def test_the_ten_minute_target_is_for_the_default_claims_budget(budget, expected):
-    run = report.load_run(RUN_A)
+    run = results.load_run(RUN_A)
     steps = [{"name": "numpy", "seconds": 300.0}]
     if budget is not None:
         steps.append({"name": "claims", "seconds": 200.0, "arguments": ["--budget", budget]})
     run.manifest = {"mode": "default", "seconds": 500.0, "steps": steps}
-    cases = report.cases_frame(run)
-    assert f"- {expected}" in report.target_lines(run, report.main_table(run, cases), cases)
+    cases = tables.cases_frame(run)
+    assert f"- {expected}" in targets.target_lines(run, tables.main_table(run, cases), cases)
+
+
+def test_each_target_is_judged_by_its_threshold_and_comparison():
+    """Run A: numpy's MNIST training at 29% of the GEMM rate (target: at least 90%), numba's
+    XOR training 200x faster than numpy's (target: at least 50x)."""
+    run = results.load_run(RUN_A)
+    cases = tables.cases_frame(run)
+    found = targets.findings(run, tables.main_table(run, cases), cases)
+    assert {finding.target.measure: finding.met for finding in found} == {
+        "fastest_share": False, "speedup": True}

@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
-from nnbench.bench import machine, report, steadiness
+from nnbench.bench import compare, machine, report, results, steadiness, tables, targets
+from nnbench.bench.checks import check_text, implementations_table, machine_checks
 from nnbench.bench.cli import main
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -71,8 +72,8 @@ def with_checks(tmp_path: Path, name: str, start: float, end: float, scale: floa
 
 def test_the_report_shows_each_steps_check_and_how_far_it_moved(tmp_path):
     path = with_checks(tmp_path, "run", 100.0, 80.0)
-    run = report.load_run(path)
-    checks = report.machine_checks(run).set_index("rate")
+    run = results.load_run(path)
+    checks = machine_checks(run).set_index("rate")
     assert checks.loc["run_threads_gflops", "mean"] == pytest.approx(90.0)
     assert checks.loc["one_thread_gflops", "start"] == pytest.approx(50.0)
     lines = report.steadiness_lines(run)
@@ -81,27 +82,27 @@ def test_the_report_shows_each_steps_check_and_how_far_it_moved(tmp_path):
             "the 90th percentile (98)") in lines
     assert ("- one thread: 40 to 50 GFLOP/s over 2 checks; 50% of them more than 5% below the "
             "90th percentile (49)") in lines
-    assert report.check_text(report.machine_checks(run), run.name, "run_threads_gflops") == \
+    assert check_text(machine_checks(run), run.name, "run_threads_gflops") == \
         "100 → 80"
 
 
 def test_a_one_thread_run_shows_its_check_once(tmp_path):
     """With --threads 1 the check on the run's threads and the one-thread check are the same
     measurement: one line, one column."""
-    run = report.load_run(with_checks(tmp_path, "run", 100.0, 80.0))
+    run = results.load_run(with_checks(tmp_path, "run", 100.0, 80.0))
     step = next(iter(run.documents))
     run.manifest = {"threads": {"setting": 1}, "steps": [{"name": step, "status": "ok"}]}
     shown = [line for line in report.steadiness_lines(run) if line.startswith("- ")]
     assert shown == ["- run's threads (one): 80 to 100 GFLOP/s over 2 checks; 50% of them more "
                      "than 5% below the 90th percentile (98)"]
-    table = report.implementations_table(run)
+    table = implementations_table(run)
     assert [column for column in table if column.startswith("check")] == [
         "check, run's threads (one)"]
     assert table["check, run's threads (one)"].tolist() == ["100 → 80"]
 
 
 def test_a_run_without_checks_has_no_steadiness_section(tmp_path):
-    run = report.load_run(RUN_A)
+    run = results.load_run(RUN_A)
     assert report.steadiness_lines(run) == []
     out = tmp_path / "out"
     assert main(["report", str(RUN_A), "--out", str(out)]) == 0
@@ -113,7 +114,7 @@ def test_compare_sets_the_machines_move_beside_the_cases(tmp_path, capsys):
     1 ms moved, and every one of them in a step whose check moved too."""
     a = with_checks(tmp_path, "a", 100.0, 100.0)
     b = with_checks(tmp_path, "b", 100 / 1.5, 100 / 1.5, scale=1.5)
-    merged, summary = report.compare(report.load_run(a), report.load_run(b))
+    merged, summary = compare.compare(results.load_run(a), results.load_run(b))
     assert merged["ratio"].to_numpy() == pytest.approx(1.5)
     assert merged["check_ratio"].to_numpy() == pytest.approx(1.5)
     assert merged["check_ratio_one"].to_numpy() == pytest.approx(1.5)
@@ -136,7 +137,7 @@ def test_a_move_of_the_pure_python_check_alone_is_the_machine_moving(tmp_path, c
     1.5x slower: the machine moved."""
     a = with_checks(tmp_path, "a", 100.0, 100.0, python=30.0)
     b = with_checks(tmp_path, "b", 100.0, 100.0, scale=1.5, python=20.0)
-    merged, summary = report.compare(report.load_run(a), report.load_run(b))
+    merged, summary = compare.compare(results.load_run(a), results.load_run(b))
     assert merged["check_ratio"].to_numpy() == pytest.approx(1.0)
     assert merged["check_ratio_python"].to_numpy() == pytest.approx(1.5)
     assert summary["moved_over_5pc"] == summary["unsteady_moved"] > 0
@@ -145,13 +146,13 @@ def test_a_move_of_the_pure_python_check_alone_is_the_machine_moving(tmp_path, c
     assert "1.000 / 1.000 / 1.500" in capsys.readouterr().out
     # The report: a line and a column for it; none in a run made before the pure-Python check.
     for path, python in ((b, True), (with_checks(tmp_path, "older", 100.0, 100.0), False)):
-        run = report.load_run(path)
+        run = results.load_run(path)
         run.manifest = {"threads": {"setting": 2},
                         "steps": [{"name": next(iter(run.documents)), "status": "ok"}]}
         line = ("- pure Python: 20 to 20 M multiply-adds/s over 2 checks; 0% of them more than "
                 "5% below the 90th percentile (20)")
         assert (line in report.steadiness_lines(run)) == python
-        table = report.implementations_table(run)
+        table = implementations_table(run)
         assert ("check, pure Python" in table) == python
         assert "check, one thread" in table
         if python:
@@ -161,14 +162,14 @@ def test_a_move_of_the_pure_python_check_alone_is_the_machine_moving(tmp_path, c
 def test_a_steady_machine_explains_no_move(tmp_path):
     a = with_checks(tmp_path, "a", 100.0, 100.0)
     b = with_checks(tmp_path, "b", 101.0, 99.0, scale=1.5)
-    _, summary = report.compare(report.load_run(a), report.load_run(b))
+    _, summary = compare.compare(results.load_run(a), results.load_run(b))
     assert summary["moved_over_5pc"] == summary["steady_moved"] == summary["steady_cases"] > 0
     assert summary["unsteady_cases"] == 0 and summary["steps_machine_moved"] == 0
 
 
 def test_runs_from_before_the_check_still_compare(tmp_path):
     a = with_checks(tmp_path, "a", 100.0, 100.0)
-    merged, summary = report.compare(report.load_run(a), report.load_run(RUN_A))
+    merged, summary = compare.compare(results.load_run(a), results.load_run(RUN_A))
     assert merged["check_ratio"].isna().all() and summary["checked"] == 0
     assert summary["moved_over_5pc"] == 0
 
@@ -205,11 +206,11 @@ def test_compare_uses_the_checks_made_around_each_case(tmp_path):
                               else value for key, value in bench["stats"].items()}
     b = tmp_path / "b_cases.json"
     b.write_text(json.dumps(document))
-    merged, summary = report.compare(report.load_run(a), report.load_run(b))
+    merged, summary = compare.compare(results.load_run(a), results.load_run(b))
     # A has no checks around its cases: where B has them alone, the step's stand in.
     assert merged["check_ratio"].to_numpy() == pytest.approx(1.0)
     assert summary["unsteady_moved"] == 0 < summary["moved_over_5pc"] == summary["steady_moved"]
-    merged, summary = report.compare(report.load_run(b), report.load_run(b))
+    merged, summary = compare.compare(results.load_run(b), results.load_run(b))
     assert merged["check_ratio"].to_numpy() == pytest.approx(1.0)
     # Both with checks around the cases: numpy's moved with its own.
     c = tmp_path / "c.json"
@@ -222,14 +223,14 @@ def test_compare_uses_the_checks_made_around_each_case(tmp_path):
             bench["stats"] = {key: value / 1.5 if key in ("min", "max", "mean", "median", "iqr")
                               else value for key, value in bench["stats"].items()}
     c.write_text(json.dumps(document_a))
-    merged, summary = report.compare(report.load_run(c), report.load_run(b))
+    merged, summary = compare.compare(results.load_run(c), results.load_run(b))
     numpy_rows = merged["variant"] == "numpy"
     assert merged.loc[numpy_rows, "check_ratio"].to_numpy() == pytest.approx(1.5)
     assert merged.loc[~numpy_rows, "check_ratio"].to_numpy() == pytest.approx(1.0)
     assert summary["moved_over_5pc"] == summary["unsteady_moved"] == summary["unsteady_cases"] > 0
     assert summary["steady_moved"] == 0 < summary["steady_cases"]
     assert summary["steps_machine_moved"] == 0
-    lines = report.steadiness_lines(report.load_run(b))
+    lines = report.steadiness_lines(results.load_run(b))
     checks = 2 + 2 * len(document["benchmarks"])  # the process's, and two per case
     assert any(f"over {checks} checks" in line for line in lines)
 
@@ -270,9 +271,9 @@ def test_a_case_is_timed_between_two_checks_when_the_mode_says_so(monkeypatch, c
 
 
 def test_the_figures_section_says_how_quiet_the_machine_was(tmp_path):
-    run = report.load_run(with_checks(tmp_path, "run", 100.0, 80.0))
-    cases = report.cases_frame(run)
-    lines = report.target_lines(run, report.main_table(run, cases), cases)
+    run = results.load_run(with_checks(tmp_path, "run", 100.0, 80.0))
+    cases = tables.cases_frame(run)
+    lines = targets.target_lines(run, tables.main_table(run, cases), cases)
     assert any(line.startswith("- Repeatability (target:") and
                "its check on the run's threads 80 to 100 GFLOP/s over 2 checks; 50% of them "
                "more than 5% below the 90th percentile (98)" in line for line in lines)

@@ -1,0 +1,210 @@
+"""`nnbench compare`: every case two runs share, the ratio of their times, and how far the
+machine under them moved.
+
+Cases pair up by a key that means the same case on another machine or run (`KEY`); beside
+each pair stand the machine checks made around it (bench/checks.py), so that a move of the
+machine can be told from a move of an implementation. The summary counts what moved by more
+than 5% among the medians over 1 ms, the repeatability the project holds itself to.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .checks import CHECK_RATES, RATIO_COLUMNS, implementation_of, machine_checks
+from .formatting import seconds_text
+from .results import GEMM_AFTER_STEP, PER_SAMPLE_KINDS, Info, Kind, Run
+from .tables import cases_frame
+
+KEY = [Info.KIND, Info.VARIANT, Info.NETWORK, Info.OP, Info.DTYPE, "shape", "axis"]
+
+
+def comparable(cases: pd.DataFrame) -> pd.DataFrame:
+    """Each timed case with a key that means the same case on another machine or run."""
+    frame = cases.copy()
+    for column in KEY + ["m", "k", "n", "width", "batch", "phase", "thread_setting"]:
+        if column not in frame:
+            frame[column] = ""
+    axis = frame["batch"].where(frame[Info.KIND] == Kind.BATCH, "")
+    axis = axis.where(frame[Info.KIND] != Kind.PHASE, frame["phase"])
+    # The GEMM rate is measured on the run's threads and on one, before and after the others.
+    axis = axis.where(frame["thread_setting"] != "one", "one thread")
+    axis = axis.where(frame["step"] != GEMM_AFTER_STEP, (axis.astype(str) + " (after)").str.strip())
+    gemm = frame[Info.KIND] == Kind.GEMM
+    frame.loc[gemm, "shape"] = [f"{m:.0f}x{k:.0f}x{n:.0f}" for m, k, n in
+                                zip(frame.loc[gemm, "m"], frame.loc[gemm, "k"],
+                                    frame.loc[gemm, "n"])]
+    frame["axis"] = axis.astype(str)
+    frame[KEY] = frame[KEY].fillna("").astype(str)
+    return frame.drop_duplicates(KEY)  # one row per key, so runs pair up case by case
+
+
+LONE_FILE = "(the file)"
+
+
+def step_name(run: Run, step: str) -> str:
+    """A step's name, to pair it with another run's: a lone JSON file's one step is named after
+    the file, so two such files would never pair."""
+    return step if run.manifest else LONE_FILE
+
+
+def step_checks(run_a: Run, run_b: Run) -> pd.DataFrame:
+    """Each step both runs have: its machine check (mean of start and end) in A and in B, per
+    rate, and B / A."""
+    means = []
+    for run in (run_a, run_b):
+        checks = machine_checks(run)
+        checks["step"] = [step_name(run, step) for step in checks["step"]]
+        means.append(checks.pivot_table(index="step", columns="rate", values="mean",
+                                        dropna=False))
+    joined = means[0].add_suffix("_a").join(means[1].add_suffix("_b"), how="inner")
+    for rate in CHECK_RATES:
+        joined[f"{rate}_ratio"] = joined[f"{rate}_b"] / joined[f"{rate}_a"]
+    return joined
+
+
+def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
+    """Every case both runs timed, with time per sample (or per call) in each and B / A, and
+    how far the machine check of the case's step moved between the runs."""
+    a, b = comparable(cases_frame(run_a)), comparable(cases_frame(run_b))
+    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step",
+                     *(check.case_column for check in CHECK_RATES.values())]
+    merged = a[columns].merge(b[columns], on=KEY, suffixes=("_a", "_b"))
+    merged["ratio"] = merged["time_per_unit_s_b"] / merged["time_per_unit_s_a"]
+    for run, side in ((run_a, "step_a"), (run_b, "step_b")):
+        merged[side] = [step_name(run, step) for step in merged[side]]
+    # A check's rate is work per second: the machine was slower in B when B / A is below 1,
+    # so the time it would explain is A / B. The checks made around the case itself where
+    # both runs have them; else those made at the start and end of its step's process.
+    checks = step_checks(run_a, run_b)
+    for rate, check in CHECK_RATES.items():
+        by_step = 1 / checks[f"{rate}_ratio"] if not checks.empty else pd.Series(dtype=float)
+        step_ratio = merged["step_b"].map(by_step).where(merged["step_a"] == merged["step_b"])
+        case_ratio = merged[f"{check.case_column}_a"] / merged[f"{check.case_column}_b"]
+        merged[check.ratio_column] = case_ratio.fillna(step_ratio)
+    # How far the machine moved for a case: its farthest rate (NaN when no rate was checked)
+    merged["machine_move"] = (merged[RATIO_COLUMNS] - 1).abs().max(axis=1)
+    keys_a, keys_b = set(map(tuple, a[KEY].to_numpy())), set(map(tuple, b[KEY].to_numpy()))
+    ratios = merged["ratio"][np.isfinite(merged["ratio"]) & (merged["ratio"] > 0)]
+    # Repeatability: a median of over 1 ms should move by no more than 5% between two runs
+    # of the same thing on a quiet machine. A loss curve is one training run, timed once for
+    # the record (its point is the losses): it has no median, and is not counted.
+    long = merged[(merged["median_s_a"] > 1e-3) & (merged["median_s_b"] > 1e-3)
+                  & (merged[Info.KIND] != Kind.LOSS_CURVE)]
+    moved = (long["ratio"] - 1).abs()
+    summary = {"shared": len(merged), "only_a": len(keys_a - keys_b),
+               "only_b": len(keys_b - keys_a),
+               "geometric_mean": float(np.exp(np.log(ratios).mean())) if len(ratios) else math.nan,
+               "over_1ms": len(long), "moved_over_5pc": int((moved > 0.05).sum()),
+               "median_move": float(moved.median()) if len(moved) else math.nan,
+               "p90_move": float(moved.quantile(0.9)) if len(moved) else math.nan,
+               "steps_machine_moved": int((checks.filter(like="_ratio") - 1).abs().gt(0.05)
+                                          .any(axis=1).sum()) if not checks.empty else 0,
+               "steps_checked": len(checks)}
+    # The same counts, apart for the cases whose machine check stayed within 5% (a steady
+    # machine: what moved there is the implementation's, or noise the check does not see)
+    # and for those whose check moved (by any of its rates).
+    checked = long["machine_move"].notna()
+    for name, part in (("steady", checked & (long["machine_move"] <= 0.05)),
+                       ("unsteady", checked & (long["machine_move"] > 0.05))):
+        summary[f"{name}_cases"] = int(part.sum())
+        summary[f"{name}_moved"] = int((moved[part] > 0.05).sum())
+        summary[f"{name}_median_move"] = float(moved[part].median()) if part.any() else math.nan
+    summary["checked"] = int(checked.sum())
+    summary["by_implementation"] = moves_by_implementation(long)
+    return merged, summary
+
+
+def moves_by_implementation(long: pd.DataFrame) -> pd.DataFrame:
+    """Per implementation (in the runs' order), its cases over 1 ms, how many moved by more
+    than 5%, and the ratio farthest from 1: which rows of a table a comparison can trust."""
+    groups = long["ratio"].groupby(implementation_of(long), sort=False)
+    return pd.DataFrame({
+        "cases": groups.size(),
+        "moved": groups.agg(lambda ratios: int(((ratios - 1).abs() > 0.05).sum())),
+        "farthest": groups.agg(lambda ratios: ratios.iloc[int(np.argmax(np.abs(np.log(ratios))))]),
+    }).rename_axis("implementation").reset_index()
+
+
+def ratios_text(ratios) -> str:
+    """A case's check ratios, one per rate ("-" for a rate one of the runs did not check)."""
+    if not any(math.isfinite(ratio) for ratio in ratios):
+        return "-"
+    return " / ".join(f"{ratio:.3f}" if math.isfinite(ratio) else "-" for ratio in ratios)
+
+
+def describe(run: Run) -> str:
+    """A run in one line: its id, machine, mode and threads (or the file it is)."""
+    m = run.manifest
+    if not m:
+        return str(run.source)
+    return (f"{m.get('run_id')} ({m.get('machine')}, {m.get('mode')}, "
+            f"{m.get('threads', {}).get('setting')} threads)")
+
+
+def shown_cases(merged: pd.DataFrame) -> pd.DataFrame:
+    """`compare`'s cases as `compare_text` prints them, one row each."""
+    timed = merged[Info.KIND].isin(PER_SAMPLE_KINDS)
+    return pd.DataFrame({
+        "case": [" ".join(part for part in (r.kind, r.network, r.dtype, r.variant, r.shape,
+                                            f"batch {r.axis}" if r.kind == Kind.BATCH
+                                            else r.axis) if part)
+                 for r in merged.itertuples()],
+        "A": merged["time_per_unit_s_a"].map(seconds_text),
+        "B": merged["time_per_unit_s_b"].map(seconds_text),
+        "B/A": merged["ratio"].map(lambda r: f"{r:.3f}"),
+        "check B/A": [ratios_text(ratios) for ratios
+                      in merged[RATIO_COLUMNS].itertuples(index=False)],
+        "": ["" if not is_timed or (ra and rb) else "not ranked in " + (
+            "A and B" if not (ra or rb) else "A" if not ra else "B")
+             for is_timed, ra, rb in zip(timed, merged["ranked_a"], merged["ranked_b"])],
+    })
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """What `compare`'s summary says: how many cases moved, per implementation, and how far
+    the machine check moved under them."""
+    lines = ["", f"{summary['shared']} shared cases; geometric mean of B/A "
+                 f"{summary['geometric_mean']:.3f}; only in A: {summary['only_a']}, only in B: "
+                 f"{summary['only_b']}",
+             f"{summary['moved_over_5pc']} of the {summary['over_1ms']} cases with medians over "
+             f"1 ms moved by more than 5% (by how much they moved: median "
+             f"{summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%}; loss "
+             f"curves, timed once, not counted)"]
+    by_implementation = summary["by_implementation"]
+    if not by_implementation.empty:
+        table = by_implementation.assign(farthest=by_implementation["farthest"].map(
+            "{:.3f}".format)).rename(columns={"moved": "moved over 5%",
+                                              "farthest": "B/A farthest from 1"})
+        lines += ["By implementation, the cases over 1 ms:", table.to_string(index=False)]
+    if not summary["checked"]:
+        return [*lines, "No machine check to compare (runs made before bench/steadiness.py)"]
+    lines.append(f"The machine check moved by more than 5% in "
+                 f"{summary['steps_machine_moved']} of the {summary['steps_checked']} steps "
+                 f"(their start and end).")
+    for name, how in (("steady", "stayed within 5%"), ("unsteady", "moved by more than 5%")):
+        if summary[f"{name}_cases"]:
+            lines.append(f"Cases over 1 ms whose machine check {how}: "
+                         f"{summary[f'{name}_moved']} of {summary[f'{name}_cases']} moved by "
+                         f"more than 5% (median move {summary[f'{name}_median_move']:.1%})")
+    return lines
+
+
+def compare_text(run_a: Run, run_b: Run) -> str:
+    """`nnbench compare`'s output: the two runs, every case they share, and the summary."""
+    merged, summary = compare(run_a, run_b)
+    lines = [f"A: {describe(run_a)}", f"B: {describe(run_b)}", ""]
+    if merged.empty:
+        lines.append("The two runs share no case.")
+        return "\n".join(lines)
+    lines.append("Time per sample (per call for cold start, GEMM and loss curves); "
+                 "B/A below 1: B is faster. check B/A: how much longer the machine check took "
+                 "in B (the product on the run's threads / on one thread / the pure-Python dot "
+                 "product; bench/steadiness.py), as made "
+                 "around the case, or at the start and end of its step for a case without.")
+    lines.append(shown_cases(merged).to_string(index=False))
+    lines += summary_lines(summary)
+    return "\n".join(lines)
