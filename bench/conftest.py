@@ -143,28 +143,28 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("variant", selection.variants,
                              ids=[v.name for v in selection.variants])
     if "cold_variant" in names:
-        chosen = [v for v in selection.variants if mode.cold_start_variants is None
-                  or v.name in mode.cold_start_variants]
+        chosen = [v for v in selection.variants if mode.cold_start.variants is None
+                  or v.name in mode.cold_start.variants]
         metafunc.parametrize("cold_variant", chosen, ids=[v.name for v in chosen])
     if "memory_variant" in names:
-        chosen = [v for v in selection.variants if v.name in mode.memory_variants]
+        chosen = [v for v in selection.variants if v.name in mode.memory.variants]
         metafunc.parametrize("memory_variant", chosen, ids=[v.name for v in chosen])
     if "network" in names:
         metafunc.parametrize("network", selection.networks)
     if "cold_network" in names:
-        metafunc.parametrize("cold_network", [n for n in mode.cold_start_networks
+        metafunc.parametrize("cold_network", [n for n in mode.cold_start.networks
                                               if n in selection.networks])
     if "width" in names:
-        metafunc.parametrize("width", mode.widths)
+        metafunc.parametrize("width", mode.sweeps.widths)
     if "batch" in names:
-        metafunc.parametrize("batch", mode.batch_sizes)
+        metafunc.parametrize("batch", mode.sweeps.batch_sizes)
     if "memory_width" in names:
-        metafunc.parametrize("memory_width", mode.memory_widths)
+        metafunc.parametrize("memory_width", mode.memory.widths)
     if "gemm_dtype" in names:
         metafunc.parametrize("gemm_dtype", DTYPES)
     if "gemm_shape" in names:
-        metafunc.parametrize("gemm_shape", mode.gemm_shapes,
-                             ids=["x".join(map(str, s)) for s in mode.gemm_shapes])
+        metafunc.parametrize("gemm_shape", mode.scope.gemm_shapes,
+                             ids=["x".join(map(str, s)) for s in mode.scope.gemm_shapes])
 
 
 # ---- fixtures ----

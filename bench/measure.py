@@ -6,28 +6,28 @@ Every timed case follows the same steps, whichever operation it times:
    for its memory budget (the explicit Jacobian on the 784-512-10 network) is built at the
    widest power-of-two hidden width it accepts, and the case says so.
 2. **Size** the work of one round: the sampled paradigms (workloads.SAMPLED) get a subset
-   sized to take about `Mode.subset_s`; everybody else the full workload, unless one epoch of
-   it would take longer than `Mode.full_s` (then as many whole batches as fit in that: the
+   sized to take about `Mode.timing.subset_s`; everybody else the full workload, unless one epoch of
+   it would take longer than `Mode.timing.full_s` (then as many whole batches as fit in that: the
    run's length stays bounded whatever is slow). Short rounds are lengthened, by more epochs
-   (train) or more calls per round (predict), to about `Mode.round_s`, so that the timer's
+   (train) or more calls per round (predict), to about `Mode.timing.round_s`, so that the timer's
    resolution and the call overhead don't dominate.
 3. **Verify**: its outputs (predict) or its weights after one training step from the
    starting weights (train) are compared with numpy_vec's on the same data, in the same
    dtype. A mismatch is recorded in the case's `extra_info` and the report does not rank it.
 4. **Time**: one warm-up round (JIT compilation, graph tracing and compiling for this data
    shape happen here; cold start measures them apart; the sampled paradigms compile nothing
-   and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.case_s`,
+   and skip it), then `benchmark.pedantic` with as many rounds as fit in `Mode.timing.case_s`,
    between `min_rounds` and `max_rounds`; in the default mode between two machine checks
    (bench/steadiness.py), so that the case says how fast the machine was while it ran. The
    rounds start once OpenBLAS's threads have stopped spinning (`wait_for_blas_threads`), and
    the cyclic garbage collector waits while a round runs (as `timeit` makes it wait) and runs
    between rounds, so that a collection does not fall inside some rounds and not others.
 
-With a limit on one case (`Mode.max_case_s`, `nnbench run --max-case-seconds S`), the
+With a limit on one case (`Mode.timing.max_case_s`, `nnbench run --max-case-seconds S`), the
 time its timed rounds will take is estimated before they start, from the first round
 measured: the warm-up round (timed again, warm, when under `RETIME_BELOW_S`), or for the
 sampled paradigms the one-sample probe times the subset. `expected_case_s` extrapolates it
-the way steps 2 and 4 will: a short round lengthened to `Mode.round_s`, times `rounds_for`
+the way steps 2 and 4 will: a short round lengthened to `Mode.timing.round_s`, times `rounds_for`
 rounds. A case over the limit is skipped (`TooLong`, a pytest skip that bench/conftest.py
 lists in the JSON with its estimate); by then it has spent about one round (sizing,
 verifying, the warm-up), against the two or more rounds it would have timed. Cases that run
@@ -201,15 +201,16 @@ def repeats_for(run: Callable[[int], object], most: int, target_s: float) -> int
 
 
 def rounds_for(round_s: float, mode: Mode) -> int:
-    """Rounds of `round_s` that fill `mode.case_s`, between the mode's least and most."""
-    return count_for(mode.case_s, round_s, mode.min_rounds, mode.max_rounds, fill=True)
+    """Rounds of `round_s` that fill `mode.timing.case_s`, between the mode's least and most."""
+    limits = mode.timing
+    return count_for(limits.case_s, round_s, limits.min_rounds, limits.max_rounds, fill=True)
 
 
 # ---- the limit on one case (--max-case-seconds) ----
 
 
 class TooLong(pytest.skip.Exception):
-    """A case skipped because its timed rounds would take longer than `Mode.max_case_s`."""
+    """A case skipped because its timed rounds would take longer than `Mode.timing.max_case_s`."""
 
     def __init__(self, estimate_s: float, limit_s: float):
         super().__init__(f"skipped: estimated ~{estimate_s:.2g} s, over --max-case-seconds "
@@ -219,18 +220,18 @@ class TooLong(pytest.skip.Exception):
 
 def expected_case_s(first_s: float, most: int, mode: Mode) -> float:
     """Seconds the timed rounds of a case will take, from `first_s`, the time of one round as
-    first measured: a round shorter than `mode.round_s` will be lengthened towards it by up
+    first measured: a round shorter than `mode.timing.round_s` will be lengthened towards it by up
     to `most` repeats (epochs or calls, as `repeats_for` does), and there will be
     `rounds_for` rounds of it."""
-    round_s = max(first_s, min(mode.round_s, first_s * most))
+    round_s = max(first_s, min(mode.timing.round_s, first_s * most))
     return rounds_for(round_s, mode) * round_s
 
 
 def within_case_limit(first_s: float, most: int, mode: Mode) -> float:
     """The case's estimate (`expected_case_s`); raises TooLong if it is over the limit."""
     estimate = expected_case_s(first_s, most, mode)
-    if mode.max_case_s is not None and estimate > mode.max_case_s:
-        raise TooLong(estimate, mode.max_case_s)
+    if mode.timing.max_case_s is not None and estimate > mode.timing.max_case_s:
+        raise TooLong(estimate, mode.timing.max_case_s)
     return estimate
 
 
@@ -251,11 +252,11 @@ def timed(benchmark, mode: Mode, function, **pedantic) -> None:
     per case (bench/steadiness.py): how fast the machine was just before and just after. The
     rounds start once the BLAS threads that the check or the verification woke are asleep."""
     check = benchmark.extra_info[Info.MACHINE_CHECK] = {}
-    if mode.case_checks:
+    if mode.timing.case_checks:
         check["start"] = steadiness.check()
     wait_for_blas_threads()
     benchmark.pedantic(function, **pedantic)
-    if mode.case_checks:
+    if mode.timing.case_checks:
         check["end"] = steadiness.check()
 
 
@@ -280,11 +281,11 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         impl.fit(X[:n], Y[:n], epochs=epochs, lr=lr, batch_size=min(batch, n))
 
     sampled = variant.impl in SAMPLED
-    n, per_sample = subset_size(fit, full, batch, mode.subset_s) if sampled else (full, 0.0)
+    n, per_sample = subset_size(fit, full, batch, mode.timing.subset_s) if sampled else (full, 0.0)
     first = min(batch, n)
     verdict = verify_train_step(variant, impl, built, X[:first], Y[:first], lr, dtype)
     if not sampled and full > batch:
-        n = full_or_subset(fit, full, batch, mode.full_s)
+        n = full_or_subset(fit, full, batch, mode.timing.full_s)
     # The warm-up round: JIT compilation and tracing for this data shape happen here. The
     # sampled paradigms compile nothing; their estimate stands in for it.
     warm_up_s = None if sampled else seconds(lambda: fit(n))
@@ -293,8 +294,8 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         round_s = seconds(lambda: fit(n))  # warm now: what a timed round will take
     estimate_s = within_case_limit(round_s, max_epochs, mode)
     epochs = 1
-    if max_epochs > 1 and round_s < mode.round_s:
-        epochs = repeats_for(lambda k: fit(n, k), max_epochs, mode.round_s)
+    if max_epochs > 1 and round_s < mode.timing.round_s:
+        epochs = repeats_for(lambda k: fit(n, k), max_epochs, mode.timing.round_s)
         round_s = seconds(lambda: fit(n, epochs))
     benchmark.extra_info.update(
         base_info(variant, network, dtype, built, impl), **{
@@ -321,14 +322,14 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
         impl.predict(X[:n])
 
     sampled = variant.impl in SAMPLED
-    n, per_sample = subset_size(predict, full, 1, mode.subset_s) if sampled else (full, 0.0)
+    n, per_sample = subset_size(predict, full, 1, mode.timing.subset_s) if sampled else (full, 0.0)
     verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
     call_s = per_sample * n if sampled else seconds(lambda: predict(n))
     estimate_s = within_case_limit(call_s, MAX_CALLS, mode)
     iterations = 1
-    if call_s < mode.round_s:
+    if call_s < mode.timing.round_s:
         iterations = repeats_for(lambda k: [predict(n) for _ in range(k)], MAX_CALLS,
-                                 mode.round_s)
+                                 mode.timing.round_s)
         call_s = seconds(lambda: [predict(n) for _ in range(iterations)]) / iterations
     benchmark.extra_info.update(
         base_info(variant, network, dtype, built, impl), **{

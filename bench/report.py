@@ -215,7 +215,7 @@ def sampling_lines(table: pd.DataFrame, mode: str) -> list[str]:
     names = ", ".join(sorted(SAMPLED))
     typical = (f"about {seconds_text(sampled['median_s'].median())}" if not sampled.empty
                else "a fraction of a second")
-    limit = (f"{MODES[mode].full_s:g} s (the {mode} mode's limit)" if mode in MODES
+    limit = (f"{MODES[mode].timing.full_s:g} s (the {mode} mode's limit)" if mode in MODES
              else "the mode's limit")
     lines = [f"The slow paradigms ({names}) process one sample at a time, so their time per "
              f"sample does not depend on how many they get: they were timed on a subset sized "

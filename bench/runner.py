@@ -321,7 +321,7 @@ def run(options: RunOptions) -> Path:
     threads = machine.cores() if options.threads is None else options.threads
     if threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
-    timeout_s = mode.timeout_s if options.timeout_s is None else options.timeout_s
+    timeout_s = mode.timing.timeout_s if options.timeout_s is None else options.timeout_s
     if not (math.isfinite(timeout_s) and timeout_s > 0):  # NaN would never time out
         raise InputError(f"--timeout must be a finite number of seconds > 0, got {timeout_s}")
     machine_name = machine.machine_slug()
@@ -331,7 +331,7 @@ def run(options: RunOptions) -> Path:
     # machine busy with something else at one moment does not lower it.
     steps = [Step(GEMM_STEP, StepKind.GEMM, GEMM_FILES + BREAKDOWN_FILES)]
     steps += [Step(v.name, StepKind.VARIANT, CASE_FILES) for v in variants]
-    steps += [Step(GEMM_AFTER_STEP, StepKind.GEMM, GEMM_FILES)] if mode.gemm_after else []
+    steps += [Step(GEMM_AFTER_STEP, StepKind.GEMM, GEMM_FILES)] if mode.scope.gemm_after else []
     if options.claims_budget > 0:
         steps.append(claims_step(options.claims_budget, [v.impl for v in variants]
                                  if options.variants else None))
@@ -343,7 +343,7 @@ def run(options: RunOptions) -> Path:
         "nnbench_run": MANIFEST_FORMAT, "run_id": run_id, "machine": machine_name,
         "cpu_model": machine.cpu_model(), "cores": machine.cores(),
         "command": options.command, "mode": mode.name, "timeout_s": timeout_s,
-        "max_case_s": mode.max_case_s,
+        "max_case_s": mode.timing.max_case_s,
         "threads": {"setting": threads, "cpus": cpus,
                     "environment": thread_environment(threads)},
         "selection": {"variants": [v.name for v in variants],

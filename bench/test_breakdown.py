@@ -114,7 +114,7 @@ def test_step_phase(benchmark, gemm_dtype, phase, mode, dataset, mnist_selected)
     name, kind, flops, call = next(p for p in step_phases(impl, X, Y) if p[0] == phase)
     first_call = seconds(call)
     iterations = repeats_for(lambda count: [call() for _ in range(count)], 100_000,
-                             mode.round_s)
+                             mode.timing.round_s)
     benchmark.extra_info.update(kind="phase", phase=name, phase_kind=kind, dtype=gemm_dtype,
                                 order=PHASE_NAMES.index(name), batch_size=BATCH,
                                 sizes=list(PRESET.spec.sizes), flops=flops,

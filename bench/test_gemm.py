@@ -33,7 +33,7 @@ def test_gemm(benchmark, gemm_dtype, gemm_shape, threads, mode):
     with threadpool_limits(limits=1 if threads == "one" else None, user_api="blas"):
         first_call = seconds(multiply)
         iterations = repeats_for(lambda count: [multiply() for _ in range(count)], 100_000,
-                                 mode.round_s)
+                                 mode.timing.round_s)
         benchmark.extra_info.update(kind="gemm", dtype=gemm_dtype, m=m, k=k, n=n,
                                     flops=2 * m * k * n,
                                     threads=1 if threads == "one" else threads_in_effect(),

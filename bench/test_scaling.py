@@ -28,17 +28,17 @@ def test_width(benchmark, variant, width, mode, dataset, mnist_selected, record)
     preset = networks.get("mnist").with_hidden(width)
     built = build_or_refuse(variant, preset, "width", width, record)
     data = dataset("mnist")
-    n = mode.sweep_samples
+    n = mode.sweeps.samples
     run_train_case(benchmark, variant, "mnist", DTYPE, built, data.X_train[:n], data.Y_train[:n],
-                   preset.lr, mode.sweep_batch, 1, mode, kind="width", width=width)
+                   preset.lr, mode.sweeps.batch, 1, mode, kind="width", width=width)
 
 
 def test_batch(benchmark, variant, batch, mode, dataset, mnist_selected, record):
-    preset = networks.get("mnist").with_hidden(mode.sweep_width)
+    preset = networks.get("mnist").with_hidden(mode.sweeps.width)
     built = build_or_refuse(variant, preset, "batch", batch, record)
     data = dataset("mnist")
     # Enough samples for a few batches, but no more than the sweep's share for tiny batches
     # (at batch 1 every sample is a step, and the per-step overhead is what is being shown).
-    n = min(max(mode.sweep_samples, batch * 4), max(batch * 16, mode.sweep_samples // 8))
+    n = min(max(mode.sweeps.samples, batch * 4), max(batch * 16, mode.sweeps.samples // 8))
     run_train_case(benchmark, variant, "mnist", DTYPE, built, data.X_train[:n], data.Y_train[:n],
                    preset.lr, batch, 1, mode, kind="batch", batch=batch)

@@ -32,16 +32,17 @@ def test_cold_start(benchmark, cold_variant, cold_network, mode):
 
     def probe(cache_dir):
         probes.append(run_probe(variant.name, cold_network, DTYPE, samples=samples,
-                                env={"NUMBA_CACHE_DIR": cache_dir}, timeout_s=mode.timeout_s))
+                                env={"NUMBA_CACHE_DIR": cache_dir},
+                                timeout_s=mode.timing.timeout_s))
         if probes[-1].error:
             raise RuntimeError(f"the probe failed: {probes[-1].error}")
         if len(probes) == 1 and any(Path(cache_dir).iterdir()):
             # It cached compiled code: start once more, as a user's second run would.
             probes[-1].inner["cached_wall_s"] = run_probe(
                 variant.name, cold_network, DTYPE, samples=samples,
-                env={"NUMBA_CACHE_DIR": cache_dir}, timeout_s=mode.timeout_s).wall_s
+                env={"NUMBA_CACHE_DIR": cache_dir}, timeout_s=mode.timing.timeout_s).wall_s
 
-    benchmark.pedantic(probe, setup=fresh_cache, rounds=mode.cold_start_rounds,
+    benchmark.pedantic(probe, setup=fresh_cache, rounds=mode.cold_start.rounds,
                        teardown=lambda cache_dir: shutil.rmtree(cache_dir, ignore_errors=True))
     first = probes[0]  # the one that also tried a warm cache
     benchmark.extra_info.update(first.inner)
@@ -55,12 +56,12 @@ def test_cold_start(benchmark, cold_variant, cold_network, mode):
 def test_memory(memory_variant, memory_width, mode, mnist_selected, record):
     width = memory_width
     probe = run_probe(memory_variant.name, "mnist", DTYPE, hidden=width,
-                      samples=mode.memory_batch, timeout_s=mode.timeout_s)
+                      samples=mode.memory.batch, timeout_s=mode.timing.timeout_s)
     if probe.error:
         raise RuntimeError(f"the probe failed: {probe.error}")
     record(**{**probe.inner, "kind": "memory", "variant": memory_variant.name,
               "impl": memory_variant.impl, "dtype": DTYPE, "width": width,
-              "samples": mode.memory_batch, "wall_s": probe.wall_s,
+              "samples": mode.memory.batch, "wall_s": probe.wall_s,
               "peak_rss_bytes": probe.peak_rss_bytes,
               "refused": first_clause(probe.refused) if probe.refused else ""})
     if probe.refused:

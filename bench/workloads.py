@@ -8,22 +8,24 @@ Everything that decides *what* is timed lives here, once, and is read by the ben
   settings worth measuring beside the default (Keras with XLA and many steps per execution:
   its fastest honest setting, so nobody can say it was handicapped);
 - a **workload** says, per network, how much one `predict` and one training round handle;
-- a **mode** (`default` or `quick`) says how long each measurement may take; a run may add
-  a limit of its own on one case (`--max-case-seconds`, `Mode.max_case_s`): a case whose timed
-  rounds are estimated to take longer is skipped (bench/measure.py).
+- a **mode** (`default` or `quick`) says what is timed and how long each measurement may
+  take, in named parts (`Timing`, `Sweeps`, `ColdStart`, `Memory`, `Scope`); a run may add a
+  limit of its own on one case (`--max-case-seconds`, `Timing.max_case_s`): a case whose
+  timed rounds are estimated to take longer is skipped (bench/measure.py).
 
 The slow paradigms (`SAMPLED`: pure Python and the explicit Jacobian) process one sample at a
 time, so their time per sample does not depend on how many samples they get: they are timed
-on a subset sized to take about `Mode.subset_s` per round, and their per-sample figure is what
-is compared. Everybody else runs the full workload, unless one epoch of it would take longer
-than `Mode.full_s` (a slow implementation, or a busy machine): then whole batches up to that.
+on a subset sized to take about `Timing.subset_s` per round, and their per-sample figure is
+what is compared. Everybody else runs the full workload, unless one epoch of it would take
+longer than `Timing.full_s` (a slow implementation, or a busy machine): then whole batches up
+to that.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import nnbench
 from nnbench import networks
@@ -122,35 +124,76 @@ class LossCurve:
 
 
 @dataclass(frozen=True)
-class Mode:
-    name: str
-    workloads: dict[str, Workload]
+class Timing:
+    """How long each measurement may take."""
+
     round_s: float  # short rounds repeat epochs (train) or calls (predict) up to about this
     subset_s: float  # a sampled paradigm's round is sized to take about this
     full_s: float  # anybody else's epoch is cut to whole batches taking this, if it is longer
     case_s: float  # seconds of timed rounds per case: rounds = case_s / one round
     min_rounds: int
     max_rounds: int
-    sweep_samples: int  # MNIST samples a scaling-sweep point trains on
-    sweep_batch: int  # the batch size of the width sweep
-    sweep_width: int  # the hidden width of the batch sweep (one the Jacobian can afford)
+    timeout_s: float  # per implementation process
+    case_checks: bool  # a machine check before and after each case timed by measure.timed
+    max_case_s: float | None = None  # skip a case estimated to take longer (None: no limit)
+
+
+@dataclass(frozen=True)
+class Sweeps:
+    """The scaling sweeps over the MNIST shape: hidden width, and batch size."""
+
+    samples: int  # MNIST samples a sweep point trains on
+    batch: int  # the batch size of the width sweep
+    width: int  # the hidden width of the batch sweep (one the Jacobian can afford)
     widths: tuple[int, ...]
     batch_sizes: tuple[int, ...]
-    loss_curve: LossCurve
-    cold_start_networks: tuple[str, ...]
-    cold_start_variants: tuple[str, ...] | None  # None: every variant
-    cold_start_rounds: int
-    memory_widths: tuple[int, ...]
-    memory_batch: int  # samples of the one training step a memory probe takes
-    memory_variants: tuple[str, ...]
-    timeout_s: float  # per implementation process
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """Fresh processes timed from import to the first step."""
+
+    networks: tuple[str, ...]
+    variants: tuple[str, ...] | None  # None: every variant
+    rounds: int
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Peak-memory probes: one training step in a fresh process, at growing hidden widths."""
+
+    widths: tuple[int, ...]
+    batch: int  # samples of the one training step a probe takes
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What else a run covers by default."""
+
     dtypes: tuple[str, ...]  # the dtypes run unless asked for others
     extra_variants: bool  # EXTRA_VARIANTS too, unless variants are named
     gemm_after: bool  # measure the GEMM rate at the end of the run as well
-    case_checks: bool  # a machine check before and after each case timed by measure.timed
-    gemm_shapes: tuple[tuple[int, int, int], ...] = field(
-        default=((128, 784, 512), (1024, 1024, 1024)))
-    max_case_s: float | None = None  # skip a case estimated to take longer (None: no limit)
+    gemm_shapes: tuple[tuple[int, int, int], ...] = ((128, 784, 512), (1024, 1024, 1024))
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way to run the suite (`default` or `quick`): what is timed and for how long."""
+
+    name: str
+    workloads: dict[str, Workload]
+    timing: Timing
+    sweeps: Sweeps
+    loss_curve: LossCurve
+    cold_start: ColdStart
+    memory: Memory
+    scope: Scope
+
+    def limited(self, max_case_s: float | None) -> Mode:
+        """This mode with a limit on one case's timed rounds."""
+        return dataclasses.replace(self, timing=dataclasses.replace(self.timing,
+                                                                    max_case_s=max_case_s))
 
 
 def _workloads(mnist_train: int, mnist_predict: int) -> dict[str, Workload]:
@@ -168,36 +211,34 @@ def _workloads(mnist_train: int, mnist_predict: int) -> dict[str, Workload]:
 MODES = {
     "default": Mode(
         "default", _workloads(mnist_train=60_000, mnist_predict=1000),
-        round_s=0.2, subset_s=0.6, full_s=8.0, case_s=0.6, min_rounds=3, max_rounds=50,
-        sweep_samples=2048, sweep_batch=128, sweep_width=128,
-        widths=(16, 64, 256, 1024), batch_sizes=(1, 8, 64, 512),
-        loss_curve=LossCurve(samples=256, epochs=8, hidden=16, batch_size=32),
+        Timing(round_s=0.2, subset_s=0.6, full_s=8.0, case_s=0.6, min_rounds=3, max_rounds=50,
+               timeout_s=480, case_checks=True),
+        Sweeps(samples=2048, batch=128, width=128, widths=(16, 64, 256, 1024),
+               batch_sizes=(1, 8, 64, 512)),
+        LossCurve(samples=256, epochs=8, hidden=16, batch_size=32),
         # One start per implementation, on the network the suite is about: a Numba compile
         # or a TensorFlow start costs seconds, and its spread is not what is asked.
-        cold_start_networks=("mnist",), cold_start_variants=None, cold_start_rounds=1,
+        ColdStart(networks=("mnist",), variants=None, rounds=1),
         # The Jacobian beside the implementations that start in a second: a framework's
         # memory is mostly the framework (its cold start shows it, at the MNIST shape).
-        memory_widths=(16, 64, 256, 1024), memory_batch=8,
-        memory_variants=("python", "numpy", "numba", "jacobian"),
-        timeout_s=480, dtypes=DTYPES, extra_variants=True, gemm_after=True,
-        case_checks=True,
+        Memory(widths=(16, 64, 256, 1024), batch=8,
+               variants=("python", "numpy", "numba", "jacobian")),
+        Scope(dtypes=DTYPES, extra_variants=True, gemm_after=True),
     ),
     "quick": Mode(
         "quick", _workloads(mnist_train=1024, mnist_predict=256),
-        round_s=0.02, subset_s=0.08, full_s=1.0, case_s=0.06, min_rounds=2, max_rounds=10,
-        sweep_samples=256, sweep_batch=128, sweep_width=64,
-        widths=(16, 256), batch_sizes=(1, 64),
-        loss_curve=LossCurve(samples=64, epochs=3, hidden=16, batch_size=32),
+        # The machine check is made at each process's start and end only (bench/steadiness.py).
+        Timing(round_s=0.02, subset_s=0.08, full_s=1.0, case_s=0.06, min_rounds=2,
+               max_rounds=10, timeout_s=60, case_checks=False),
+        Sweeps(samples=256, batch=128, width=64, widths=(16, 256), batch_sizes=(1, 64)),
+        LossCurve(samples=64, epochs=3, hidden=16, batch_size=32),
         # A fresh TensorFlow or a Numba compile costs seconds: the smoke test starts only the
         # light implementations (the code path is the same).
-        cold_start_networks=("xor",), cold_start_variants=("python", "numpy"),
-        cold_start_rounds=1,
-        memory_widths=(16, 64), memory_batch=4, memory_variants=("numpy", "jacobian"),
+        ColdStart(networks=("xor",), variants=("python", "numpy"), rounds=1),
+        Memory(widths=(16, 64), batch=4, variants=("numpy", "jacobian")),
         # The smoke test covers every implementation and network once: float32 and the
         # extra settings of an implementation would only double its time.
-        # The machine check is made at each process's start and end only (bench/steadiness.py).
-        timeout_s=60, dtypes=("float64",), extra_variants=False, gemm_after=False,
-        case_checks=False,
+        Scope(dtypes=("float64",), extra_variants=False, gemm_after=False),
     ),
 }
 
@@ -278,14 +319,13 @@ def choose(variants=None, networks=None, dtypes=None, mode: str = "default",
     """The selection, checked: unknown names and bad limits raise; None means the default
     (every variant, network and the mode's dtypes). A mode without extra variants measures
     each implementation's default only, unless variants are named."""
-    chosen_mode = dataclasses.replace(get_mode(mode),
-                                      max_case_s=check_max_case_seconds(max_case_s))
+    chosen_mode = get_mode(mode).limited(check_max_case_seconds(max_case_s))
     asked = split_names(variants)
     chosen = select_variants(asked)
-    if not asked and not chosen_mode.extra_variants:
+    if not asked and not chosen_mode.scope.extra_variants:
         chosen = [v for v in chosen if v.name == v.impl]
     return Choice(chosen_mode, tuple(chosen), tuple(check_networks(split_names(networks))),
-                  tuple(check_dtypes(split_names(dtypes), chosen_mode.dtypes)))
+                  tuple(check_dtypes(split_names(dtypes), chosen_mode.scope.dtypes)))
 
 
 def environment_of(choice: Choice) -> dict[str, str]:
@@ -294,8 +334,8 @@ def environment_of(choice: Choice) -> dict[str, str]:
     env = {SELECTION_ENV["mode"]: choice.mode.name,
            SELECTION_ENV["networks"]: ",".join(choice.networks),
            SELECTION_ENV["dtypes"]: ",".join(choice.dtypes)}
-    if choice.mode.max_case_s is not None:  # repr: the float exactly, read back
-        env[SELECTION_ENV["max_case_s"]] = repr(choice.mode.max_case_s)
+    if choice.mode.timing.max_case_s is not None:  # repr: the float exactly, read back
+        env[SELECTION_ENV["max_case_s"]] = repr(choice.mode.timing.max_case_s)
     return env
 
 

@@ -91,7 +91,9 @@ def test_a_warm_up_that_compiled_does_not_size_the_case(monkeypatch, warm_up_s, 
     impl = variant.create(preset.spec, preset.initial_params(), "float64")
     built = measure.Built(impl, preset.spec, preset.initial_params(), "")
     data = preset.load_data()
-    mode = dataclasses.replace(workloads.get_mode("default"), case_checks=False)
+    default = workloads.get_mode("default")
+    mode = dataclasses.replace(default, timing=dataclasses.replace(default.timing,
+                                                                   case_checks=False))
     benchmark = RecordingBenchmark()
     measure.run_train_case(benchmark, variant, "xor", "float64", built, data.X_train,
                            data.Y_train, preset.lr, None, 1, mode)

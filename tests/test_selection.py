@@ -11,7 +11,7 @@ def test_the_environment_hands_over_the_same_choice():
     env = {**workloads.environment_of(choice), "NNBENCH_VARIANTS": "numpy,numba"}
     back = workloads.choice_from(lambda key: env.get(workloads.SELECTION_ENV[key]))
     assert back == choice
-    assert back.mode.max_case_s == 2.5 and back.dtypes == ("float32",)
+    assert back.mode.timing.max_case_s == 2.5 and back.dtypes == ("float32",)
 
 
 def test_names_come_as_words_or_comma_separated():

@@ -255,7 +255,9 @@ def test_a_case_is_timed_between_two_checks_when_the_mode_says_so(monkeypatch, c
     from nnbench.bench.measure import timed
     from nnbench.bench.workloads import get_mode
 
-    mode = dataclasses.replace(get_mode("quick"), case_checks=case_checks)
+    quick = get_mode("quick")
+    mode = dataclasses.replace(quick, timing=dataclasses.replace(quick.timing,
+                                                                 case_checks=case_checks))
     benchmark = RecordingBenchmark()
     events = []
     monkeypatch.setattr(steadiness, "check", lambda: events.append("check") or {"rate": 1.0})
@@ -267,7 +269,7 @@ def test_a_case_is_timed_between_two_checks_when_the_mode_says_so(monkeypatch, c
                       else ["wait", "round", "round"])
     check = benchmark.extra_info["machine_check"]
     assert set(check) == ({"start", "end"} if case_checks else set())
-    assert get_mode("default").case_checks and not get_mode("quick").case_checks
+    assert get_mode("default").timing.case_checks and not get_mode("quick").timing.case_checks
 
 
 def test_the_figures_section_says_how_quiet_the_machine_was(tmp_path):
