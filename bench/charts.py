@@ -26,7 +26,7 @@ from matplotlib.ticker import (  # noqa: E402
 )
 
 from .files import replacing  # noqa: E402
-from .formatting import ratio_text, seconds_text, share_text  # noqa: E402
+from .formatting import bytes_text, ratio_text, seconds_text, share_text  # noqa: E402
 from .results import OPS, Info, Kind, Verified  # noqa: E402
 from .tables import (  # noqa: E402
     NETWORK_ORDER,
@@ -328,7 +328,7 @@ def a2_memory(axis, points: list[dict]) -> None:
     for d in seed:
         axis.plot(d["width"], d["long_form_bytes"], "*", color="#c44e52", markersize=14,
                   label="the seed's 784-512-10 (not run)")
-        axis.annotate(f"would need {d['long_form_bytes'] / 1e9:.2f} GB",
+        axis.annotate(f"would need {bytes_text(d['long_form_bytes'])}",
                       (d["width"], d["long_form_bytes"]), textcoords="offset points",
                       xytext=(-12, 0), ha="right", va="center", fontsize=8, color="#c44e52")
     for budget in sorted({d["budget_bytes"] for d in every}):

@@ -18,7 +18,7 @@ from nnbench.spec import NetworkSpec, init_params
 from nnbench.tolerance import largest_relative_error
 
 from . import timing
-from .formatting import ratio_text, seconds_text
+from .formatting import bytes_text, ratio_text, seconds_text
 from .verdicts import (
     DIFFERS,
     NOT_RUN,
@@ -55,7 +55,7 @@ def check_a2(ctx: Context, claim: Claim) -> list[Finding]:
     needed = jacobian.long_form_bytes(full, "float64")
     budget = jacobian.DEFAULT_BUDGET
     findings.append(Finding(
-        f"784-512-10: the long form needs {needed / 1e9:.2f} GB for one sample; refused at the "
+        f"784-512-10: the long form needs {bytes_text(needed)} for one sample; refused at the "
         f"{budget / 2**30:.0f} GiB budget", REPRODUCED if needed > budget else DIFFERS,
         "jacobian", reason="the memory problem the write-up ran into, refused before it happens",
         value=needed, data={"width": full.sizes[1], "dtype": "float64", "budget_bytes": budget,

@@ -58,6 +58,7 @@ from nnbench.errors import InputError, NNBenchError
 
 from . import machine
 from .child import Interrupted, interrupt_signals, run_child
+from .formatting import bytes_text
 from .results import (
     CLAIMS_STEP,
     GEMM_AFTER_STEP,
@@ -300,7 +301,7 @@ class Display:
         self.bar.set_postfix_str(f"{case}, {elapsed:.0f} s (whole run {total:.0f} s)")
 
     def finish(self, step: Step) -> None:
-        memory = f"{step.peak_rss_bytes / 2**20:,.0f} MiB" if step.peak_rss_bytes else "-"
+        memory = bytes_text(step.peak_rss_bytes)
         line = (f"{step.name:<16} {step.status:<11} {step.cases:>3} cases  "
                 f"{step.seconds:6.1f} s (CPU {step.cpu_seconds:6.1f} s)  peak RSS {memory:>9}")
         self.tqdm.write(line + (f"  {step.reason}" if step.reason else ""), file=sys.stderr)
