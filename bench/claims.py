@@ -99,6 +99,8 @@ def estimate_fit_seconds(name, preset, X, Y, epochs, lr, batch_size,
     far says it would take over `budget`, and probing stops once one takes it: the real run
     would take longer still."""
     batch = min(batch_size or len(X), len(X), 256)
+    if name in SAMPLED:  # one sample at a time: its cost per sample is the same in any batch
+        batch = min(batch, 2)
     probe = nnbench.create(name, preset.spec, preset.initial_params())
     Xb, Yb = X[:batch], Y[:batch]
 

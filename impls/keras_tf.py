@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import re
 import sys
@@ -135,6 +136,15 @@ with _startup_logs_caught(), _environment_defaults(TF_CPP_MIN_LOG_LEVEL="2",
 if keras.backend.backend() != "tensorflow":
     raise ImportError(f"Keras runs on {keras.backend.backend()!r} in this process "
                       f"(KERAS_BACKEND); this implementation needs KERAS_BACKEND=tensorflow")
+
+
+class _StopWhenDiverged(keras.callbacks.Callback):
+    """Ends `fit` after the first epoch whose loss is inf or NaN, as the other paradigms stop,
+    instead of training the remaining epochs on NaNs (the base class then raises)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not math.isfinite(float((logs or {}).get("loss", 0.0))):
+            self.model.stop_training = True
 
 
 class _NewModelsTrace(logging.Filter):
@@ -283,7 +293,7 @@ class KerasTF(Implementation):
         fixed = tf.data.Options()
         fixed.autotune.enabled = False  # no re-planning as it runs (see the module's note)
         history = self.model.fit(batches.with_options(fixed), epochs=epochs, shuffle=False,
-                                 verbose=0)
+                                 verbose=0, callbacks=[_StopWhenDiverged()])
         # Each epoch's loss: the mean of its batches' losses (each taken before its update),
         # weighted by batch size, which is the base class's definition.
         return history.history["loss"]
