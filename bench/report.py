@@ -273,8 +273,8 @@ def steadiness_lines(run: Run) -> list[str]:
     if not lines:
         return []
     return ["## How steady the machine was", "",
-            "Every process timed the same float64 product, (128x784) @ (784x512), and (in runs "
-            "made since it was added) a pure-Python dot product, when it started and when it "
+            "Every process timed the same float64 product, (128x784) @ (784x512), and a "
+            "pure-Python dot product (where the run has it), when it started and when it "
             "ended (the columns \"check\" of the table above, GFLOP/s or millions of "
             "multiply-adds per second, start → end), and in the default mode also just before "
             "and just after each predict, train, GEMM and step-phase case:", "", *lines, "",
@@ -298,9 +298,8 @@ def first_rounds_section(m: Material) -> list[str]:
             f"For each case over 1 ms with {FEWEST_ROUNDS} timed rounds or more: the median of "
             f"its first {FIRST_ROUNDS} rounds over the median of its second half, per "
             "implementation. Well above 1, a case started slow: something was still warming "
-            "up, or something that ran before it was still running (an OpenBLAS thread that the "
-            "machine check left spinning on the other core made the first rounds of PyTorch "
-            "and numba-parallel twice as slow, until the rounds waited for it to sleep).", "",
+            "up, or something that ran before it was still running (such as a BLAS thread "
+            "still spinning on another core: the rounds wait for those to sleep).", "",
             markdown_table(shown.rename(columns={"median": "first / later, median case",
                                                  "largest": "largest"})), ""]
 
