@@ -131,7 +131,7 @@ def judge(pairs: list[tuple[str, object, object]], dtype: str, is_reference: boo
     if worst <= tolerance:
         return Verdict(Verified.OK, worst, tolerance)
     return Verdict(Verified.MISMATCH, worst, tolerance,
-                   f"{what} differs from numpy by {worst:.3g} of its largest value "
+                   f"{what} differs from numpy by a relative error of {worst:.3g} "
                    f"(tolerance {tolerance:g})")
 
 

@@ -245,8 +245,8 @@ def method_section(m: Material) -> list[str]:
         "measured in the same run, under the same setting.",
         "- Before timing, each case checked the implementation against numpy_vec on the same "
         "data from the same weights: the outputs (predict) or the weights after one training "
-        "step (train), within 1e-9 (float64) or 1e-4 (float32) of the largest value. A case "
-        "that disagrees is shown but not ranked.",
+        "step (train), within 1e-9 (float64) or 1e-4 (float32) by the project's tolerance "
+        "rule (nnbench.tolerance). A case that disagrees is shown but not ranked.",
         "- One warm-up round first (JIT compilation and graph tracing happen there; cold start "
         "measures them apart), then as many rounds as fit the case's time budget; tables show "
         "the median, and the spread as the interquartile range over the median.",

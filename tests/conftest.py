@@ -39,7 +39,7 @@ def assert_close(actual, expected, rtol, what=""):
     error = tolerance.relative_error(actual, expected)
     if error > rtol:
         worst = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape)
-        raise AssertionError(f"{what}: error {error:.3g} of the largest value > {rtol:g}; worst "
+        raise AssertionError(f"{what}: relative error {error:.3g} > {rtol:g}; largest difference "
                              f"at {tuple(map(int, worst))}: {actual[worst]!r} against "
                              f"{expected[worst]!r}")
 
