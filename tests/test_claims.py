@@ -23,10 +23,13 @@ def test_every_seeds_id_is_a_claim():
 
 @pytest.fixture(scope="module")
 def quick_rows(tmp_path_factory):
-    """`nnbench claims --quick`, run as a user runs it."""
+    """`nnbench claims --quick`, run as a user runs it, with the reference, pure Python (the
+    per-row ports of A5, B2's loops) and the Jacobian (A2): every claim has what it needs, and
+    the frameworks, held to the same results by the equivalence tests, add only time."""
     out = tmp_path_factory.mktemp("claims") / "claims.json"
     result = subprocess.run([sys.executable, "-m", "nnbench.bench.cli", "claims", "--quick",
-                             "--json", str(out)], capture_output=True, text=True, timeout=600)
+                             "--impl", "numpy", "python", "jacobian", "--json", str(out)],
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "verdicts:" in result.stdout
     return json.loads(out.read_text())
