@@ -71,7 +71,9 @@ def test_machine_records_every_implementations_packages():
 def test_readme_table_is_the_registry():
     """The README's table is `nnbench list --markdown`: regenerate it when the registry changes."""
     readme = (ROOT / "README.md").read_text()
-    assert implementations_markdown() in readme, "README's table differs from the registry"
+    assert implementations_markdown() in readme, (
+        "README's implementations table differs from the registry: replace it with what "
+        "`nnbench list --markdown` prints")
 
 
 def test_unavailable_reason_names_the_extra():
