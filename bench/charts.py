@@ -29,7 +29,6 @@ from .files import replacing  # noqa: E402
 from .formatting import bytes_text, ratio_text, seconds_text, share_text  # noqa: E402
 from .results import OPS, Info, Kind, Verified  # noqa: E402
 from .tables import (  # noqa: E402
-    NETWORK_ORDER,
     REFERENCE_VARIANT,
     STEP_PARTS,
     Frames,
@@ -38,6 +37,7 @@ from .tables import (  # noqa: E402
     sweep_points,
 )
 from .verdicts import NOT_RUN  # noqa: E402
+from .workloads import NETWORKS  # noqa: E402
 
 DTYPE_COLOURS = {"float64": "#3b75af", "float32": "#ef8636"}
 MARKERS = "osD^vP*Xh<>p"
@@ -424,7 +424,7 @@ def draw_charts(frames: Frames, claims_rows: list[dict] | None, directory: Path)
     cases, table = frames.cases, frames.table
     batch_shapes = cases.loc[cases[Info.KIND] == Kind.BATCH, "shape"].dropna().unique()
     made = [chart_speed(table, network, directory / f"speed_{network}.png")
-            for network in NETWORK_ORDER if (table.get(Info.NETWORK) == network).any()]
+            for network in NETWORKS if (table.get(Info.NETWORK) == network).any()]
     made += [
         chart_breakdown(frames.breakdowns, directory / "step_breakdown.png"),
         chart_scaling(cases, Kind.WIDTH, directory / "scaling_width.png",

@@ -33,7 +33,6 @@ from .files import replacing, write_text
 from .formatting import ratio_text, seconds_text, share_text
 from .results import Info, Kind, Run, Section, Status
 from .tables import (
-    NETWORK_ORDER,
     Frames,
     breakdown_table,
     cold_start_table,
@@ -49,7 +48,7 @@ from .tables import (
     summary_frame,
 )
 from .targets import target_lines
-from .workloads import MODES, SAMPLED
+from .workloads import MODES, NETWORKS, SAMPLED
 
 
 @dataclass
@@ -321,7 +320,7 @@ def gemm_section(m: Material) -> list[str]:
 def network_sections(m: Material) -> list[str]:
     """Per network: its chart, then one table per operation and dtype."""
     table, lines = m.frames.table, []
-    for network in [n for n in NETWORK_ORDER if (table.get(Info.NETWORK) == n).any()]:
+    for network in [n for n in NETWORKS if (table.get(Info.NETWORK) == n).any()]:
         lines += [f"## {network_title(table, network)}", "",
                   m.drawn.link(f"speed_{network}.png")]
         for (op, dtype), group in table[table[Info.NETWORK] == network].groupby(

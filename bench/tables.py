@@ -36,7 +36,6 @@ from .results import (
 )
 from .workloads import NETWORKS
 
-NETWORK_ORDER = NETWORKS  # the order tables and charts show the networks in
 DTYPE_ORDER = ("float64", "float32")
 REFERENCE_VARIANT = "numpy"  # what every case is verified against, and the loss curves too
 
@@ -157,7 +156,7 @@ def main_table(run: Run, cases: pd.DataFrame) -> pd.DataFrame:
     table["gemm_share"] = table["gflops"] / table[Info.DTYPE].map(gemm_rates(cases))
     table = with_cold_start(table, cases)
     table["note"] = [case_note(row) for row in table.itertuples()]
-    order = {name: i for i, name in enumerate(NETWORK_ORDER)}
+    order = {name: i for i, name in enumerate(NETWORKS)}
     table["_network"] = table[Info.NETWORK].map(order).fillna(len(order))
     table["_op"] = table[Info.OP].map({op: i for i, op in enumerate(OPS)})
     table["_rank"] = table["ratio"].fillna(math.inf)
