@@ -4,7 +4,7 @@
     nnbench train --impl numpy --network mnist    train a preset, print loss per epoch and accuracy
     nnbench run [--quick] [--out DIR]             measure every implementation, write results/
     nnbench report [RUN]                          rebuild the report from a run's raw JSON
-    nnbench compare RUN_A RUN_B                   the ratio of every case two runs share
+    nnbench compare RUN_A RUN_B                   every shared case: B/A, its interval, a verdict
 
 Every error nnbench raises on purpose (bad input, missing data, an unavailable implementation)
 ends the command with one readable line on stderr and exit status 2, never a traceback.
@@ -209,8 +209,14 @@ def add_run(commands):
                              "cores also holds each step to that many CPUs (default: every "
                              "core)")
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes, few rounds, float64: a smoke test of about a "
-                             "minute")
+                        help="small sizes, few rounds, float64, one process per variant: a "
+                             "smoke test of about a minute")
+    parser.add_argument("--repeats", type=int, metavar="N",
+                        help="processes per variant, run in N blocks of every variant "
+                             "(default 3, quick 1); more give narrower intervals")
+    parser.add_argument("--seed", type=int,
+                        help="seed of the blocks' order (default: drawn; the manifest "
+                             "records it)")
     parser.add_argument("--out", default="results", metavar="DIR",
                         help="write everything under DIR (default: results)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS",
@@ -235,7 +241,8 @@ def run_run(args) -> int:
         command += [flag, *value] if value else []
     for flag, value in (("--threads", args.threads), ("--timeout", args.timeout),
                         ("--max-case-seconds", args.max_case_seconds),
-                        ("--claims-budget", args.claims_budget)):
+                        ("--claims-budget", args.claims_budget), ("--repeats", args.repeats),
+                        ("--seed", args.seed)):
         command += [flag, f"{value:g}"] if value is not None else []
     command += ["--quick"] if args.quick else []
     command += ["--out", args.out] if args.out != "results" else []
@@ -248,7 +255,8 @@ def run_run(args) -> int:
         variants=args.impl, networks=args.network, dtypes=args.dtype, threads=args.threads,
         quick=args.quick, out=Path(args.out), timeout_s=args.timeout,
         max_case_s=args.max_case_seconds, claims_budget=claims_budget,
-        progress=not args.no_progress, command=" ".join(command))
+        progress=not args.no_progress, command=" ".join(command), repeats=args.repeats,
+        seed=args.seed)
     run_dir = runner.run(options)
     with signals_held():  # Ctrl-C now would leave a new summary.csv beside an old REPORT.md
         written = report.write_report(results.load_run(run_dir), Path(args.out))
@@ -292,19 +300,43 @@ def run_report(args) -> int:
 
 
 def add_compare(commands):
+    from nnbench.bench import stats
+
     parser = commands.add_parser(
-        "compare", help="the ratio of every case two runs share",
-        description="Print, for every case two runs share, the time per sample in each and "
-                    "their ratio B/A: two machines, two thread settings or two versions.")
+        "compare", help="every case two runs share: B/A with its interval, and a verdict",
+        description="Print, for every case two runs share, the time per sample in each, their "
+                    "ratio B/A with its 95%% interval, and a verdict (slower, faster, no "
+                    "change): a change needs Welch's t-test on the processes' times to give "
+                    "p < --alpha and B/A to be beyond 1 +- --min-effect. Two machines, two "
+                    "thread settings or two versions.")
     parser.add_argument("run_a", metavar="RUN_A", help="run directory or benchmark JSON")
     parser.add_argument("run_b", metavar="RUN_B", help="run directory or benchmark JSON")
+    parser.add_argument("--alpha", type=float, default=stats.ALPHA,
+                        help=f"significance a change needs (default {stats.ALPHA:g})")
+    parser.add_argument("--min-effect", type=float, default=stats.MIN_EFFECT, metavar="FRACTION",
+                        help=f"least relative move a change needs (default "
+                             f"{stats.MIN_EFFECT:g}: 5%%)")
+    parser.add_argument("--fail-on-slower", action="store_true",
+                        help="exit 1 when a case over 1 ms got slower (for CI)")
     parser.set_defaults(run=run_compare)
 
 
 def run_compare(args) -> int:
-    from nnbench.bench import compare, results
+    from nnbench.bench import compare, results, stats
 
-    print(compare.compare_text(results.load_run(args.run_a), results.load_run(args.run_b)))
+    if not (math.isfinite(args.alpha) and 0 < args.alpha < 1):
+        raise InputError(f"--alpha must be between 0 and 1, got {args.alpha:g}")
+    if not (math.isfinite(args.min_effect) and args.min_effect >= 0):
+        raise InputError(f"--min-effect must be a fraction >= 0 (0.05 for 5%), got "
+                         f"{args.min_effect:g}")
+    text, summary = compare.compare_text(results.load_run(args.run_a),
+                                         results.load_run(args.run_b), args.alpha,
+                                         args.min_effect)
+    print(text)
+    if args.fail_on_slower and summary.get(stats.SLOWER, 0):
+        print(f"nnbench compare: {summary[stats.SLOWER]} case(s) over 1 ms got slower",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -13,6 +13,11 @@ by option or by the environment variable the runner sets:
     --nnbench-max-case-seconds S NNBENCH_MAX_CASE_SECONDS  skip a case estimated to take
                                                     longer than S seconds (no limit)
                                  NNBENCH_PROGRESS_FILE  where the current case is written
+                                 NNBENCH_DATA_CACHE     where the datasets are kept between
+                                                        a run's processes
+                                 NNBENCH_SIZING         the first block's JSON, whose sizes a
+                                                        later block's process times again
+                                 NNBENCH_BLOCK          the block of the run (1)
 
 Fixtures that the cases ask for by name are parametrised here: `variant` with `dtype` (each
 dtype the variant's implementation has), `network`, and the axes `width`, `batch`,
@@ -41,15 +46,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nnbench
+import numpy as np
 import pytest
 from nnbench import networks
+from nnbench.data import Dataset
 from nnbench.errors import NNBenchError
 
 from . import machine, steadiness
 from .child import peak_rss_self
 from .measure import TooLong
 from .results import Section
-from .workloads import DTYPES, SELECTION_ENV, Mode, Variant, choice_from
+from .workloads import (
+    DATA_CACHE_ENV,
+    DTYPES,
+    SELECTION_ENV,
+    Mode,
+    Variant,
+    choice_from,
+    current_block,
+)
 
 JSON_FORMAT = 1  # the version of the `nnbench` section
 
@@ -180,9 +195,32 @@ def mode(selection) -> Mode:
     return selection.mode
 
 
+@pytest.fixture(scope="session")
+def block() -> int:
+    """The block of the run this process belongs to (1 outside a run)."""
+    return current_block()
+
+
+SPLITS = ("X_train", "Y_train", "X_test", "Y_test")
+
+
 @functools.cache
-def load_dataset(network: str):
-    return networks.get(network).load_data()
+def load_dataset(network: str) -> Dataset:
+    """The preset's data. Under the runner, the first process to load a dataset leaves its
+    arrays in the run's scratch directory, and the later ones read them back: loading MNIST
+    (decompress, checksum, scale) or importing scikit-learn for the digits takes seconds."""
+    cache = os.environ.get(DATA_CACHE_ENV)
+    if not cache:
+        return networks.get(network).load_data()
+    path = Path(cache) / f"{network}.npz"
+    if path.is_file():
+        with np.load(path) as arrays:
+            return Dataset(network, *(arrays[split] for split in SPLITS))
+    data = networks.get(network).load_data()
+    temporary = path.with_suffix(f".{os.getpid()}.npz")
+    np.savez(temporary, **{split: getattr(data, split) for split in SPLITS})
+    temporary.replace(path)
+    return data
 
 
 @pytest.fixture(scope="session")

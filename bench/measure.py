@@ -35,15 +35,22 @@ record their estimate too (`estimate_s`), to be checked against what they took. 
 step, cold start, memory probes and loss curves are not limited: their work is fixed by the
 mode.
 
+A run's later blocks (bench/runner.py) skip the sizing: their processes read the sizes the
+first block chose for each predict and train case (`first_block_sizes`) and time the same work
+in the same number of rounds, after the verification and one warm-up round.
+
 `extra_info` gets everything the report needs to turn the round's median into a time per
 sample, samples per second and GFLOP/s (see `base_info` and the two `run_*` functions).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import nnbench
 import pytest
@@ -52,10 +59,10 @@ from nnbench.spec import NetworkSpec, Params, init_params
 from nnbench.tolerance import RTOL, relative_error
 
 from . import steadiness, timing
-from .results import Info, Kind, Verified
+from .results import Info, Kind, RunDataError, Verified, read_benchmark_json
 from .threads import threads_in_effect, wait_for_blas_threads
 from .timing import count_for, seconds
-from .workloads import SAMPLED, Mode, Variant
+from .workloads import SAMPLED, SIZING_ENV, Mode, Variant, current_block
 
 # Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
 # is zero by cancellation cannot be compared relatively); the tolerances of tests/.
@@ -249,14 +256,16 @@ def base_info(variant: Variant, network: str, dtype: str, built: Built, impl) ->
 
 def timed(benchmark, mode: Mode, function, **pedantic) -> None:
     """benchmark.pedantic(function, ...), between two machine checks when the mode makes them
-    per case (bench/steadiness.py): how fast the machine was just before and just after. The
-    rounds start once the BLAS threads that the check or the verification woke are asleep."""
+    per case (bench/steadiness.py), in a run's first block: how fast the machine was just
+    before and just after. The rounds start once the BLAS threads that the check or the
+    verification woke are asleep."""
     check = benchmark.extra_info[Info.MACHINE_CHECK] = {}
-    if mode.timing.case_checks:
+    checked = mode.timing.case_checks and current_block() == 1
+    if checked:
         check["start"] = steadiness.check()
     wait_for_blas_threads()
     benchmark.pedantic(function, **pedantic)
-    if mode.timing.case_checks:
+    if checked:
         check["end"] = steadiness.check()
 
 
@@ -272,7 +281,7 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
     """Time `fit` on (X, Y): mini-batches of `batch_size` (None: full batch), the epochs of a
     round grown up to `max_epochs`; the verification is one step on the first batch (of the
     subset, for a sampled paradigm: sizing comes first, so a slow paradigm never has to take
-    a full batch)."""
+    a full batch). A later block's process times the sizes its first block chose."""
     impl = built.impl
     full = len(X)
     batch = min(batch_size or full, full)
@@ -280,23 +289,35 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
     def fit(n: int, epochs: int = 1):
         impl.fit(X[:n], Y[:n], epochs=epochs, lr=lr, batch_size=min(batch, n))
 
+    def verify(n: int) -> Verdict:
+        first = min(batch, n)
+        return verify_train_step(variant, impl, built, X[:first], Y[:first], lr, dtype)
+
     sampled = variant.impl in SAMPLED
-    n, per_sample = subset_size(fit, full, batch, mode.timing.subset_s) if sampled else (full, 0.0)
-    first = min(batch, n)
-    verdict = verify_train_step(variant, impl, built, X[:first], Y[:first], lr, dtype)
-    if not sampled and full > batch:
-        n = full_or_subset(fit, full, batch, mode.timing.full_s)
-    # The warm-up round: JIT compilation and tracing for this data shape happen here. The
-    # sampled paradigms compile nothing; their estimate stands in for it.
-    warm_up_s = None if sampled else seconds(lambda: fit(n))
-    round_s = per_sample * n if sampled else warm_up_s
-    if not sampled and warm_up_s < RETIME_BELOW_S:
-        round_s = seconds(lambda: fit(n))  # warm now: what a timed round will take
-    estimate_s = within_case_limit(round_s, max_epochs, mode)
-    epochs = 1
-    if max_epochs > 1 and round_s < mode.timing.round_s:
-        epochs = repeats_for(lambda k: fit(n, k), max_epochs, mode.timing.round_s)
-        round_s = seconds(lambda: fit(n, epochs))
+    planned = planned_sizes(benchmark.name)
+    if planned is not None:
+        n, epochs, rounds = planned.samples, planned.epochs, planned.rounds
+        verdict = verify(n)
+        warm_up_s = None if sampled else seconds(lambda: fit(n))  # compiles for the shape
+        estimate_s = None
+    else:
+        n, per_sample = subset_size(fit, full, batch, mode.timing.subset_s) if sampled else (
+            full, 0.0)
+        verdict = verify(n)
+        if not sampled and full > batch:
+            n = full_or_subset(fit, full, batch, mode.timing.full_s)
+        # The warm-up round: JIT compilation and tracing for this data shape happen here.
+        # The sampled paradigms compile nothing; their estimate stands in for it.
+        warm_up_s = None if sampled else seconds(lambda: fit(n))
+        round_s = per_sample * n if sampled else warm_up_s
+        if not sampled and warm_up_s < RETIME_BELOW_S:
+            round_s = seconds(lambda: fit(n))  # warm now: what a timed round will take
+        estimate_s = within_case_limit(round_s, max_epochs, mode)
+        epochs = 1
+        if max_epochs > 1 and round_s < mode.timing.round_s:
+            epochs = repeats_for(lambda k: fit(n, k), max_epochs, mode.timing.round_s)
+            round_s = seconds(lambda: fit(n, epochs))
+        rounds = rounds_for(round_s, mode)
     benchmark.extra_info.update(
         base_info(variant, network, dtype, built, impl), **{
             Info.KIND: kind, Info.OP: Kind.TRAIN, Info.SAMPLES: n, Info.FULL_SAMPLES: full,
@@ -305,7 +326,7 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
             Info.FLOPS: built.spec.flops_per_sample()["train"] * n * epochs,
             Info.WARM_UP_S: warm_up_s, Info.ESTIMATE_S: estimate_s}, **verdict.info(), **info)
     benchmark.group = f"{network} {kind} {dtype}"
-    timed(benchmark, mode, fit, args=(n, epochs), rounds=rounds_for(round_s, mode))
+    timed(benchmark, mode, fit, args=(n, epochs), rounds=rounds)
 
 
 MAX_CALLS = 1_000_000  # predict calls in one round, at most
@@ -314,7 +335,8 @@ MAX_CALLS = 1_000_000  # predict calls in one round, at most
 def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, built: Built,
                      X, mode: Mode, **info) -> None:
     """Time `predict` on the rows of X (a subset for the sampled paradigms); calls too short
-    to time alone are repeated within a round."""
+    to time alone are repeated within a round. A later block's process times the sizes its
+    first block chose."""
     impl = built.impl
     full = len(X)
 
@@ -322,15 +344,23 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
         impl.predict(X[:n])
 
     sampled = variant.impl in SAMPLED
-    n, per_sample = subset_size(predict, full, 1, mode.timing.subset_s) if sampled else (full, 0.0)
-    verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
-    call_s = per_sample * n if sampled else seconds(lambda: predict(n))
-    estimate_s = within_case_limit(call_s, MAX_CALLS, mode)
-    iterations = 1
-    if call_s < mode.timing.round_s:
-        iterations = repeats_for(lambda k: [predict(n) for _ in range(k)], MAX_CALLS,
-                                 mode.timing.round_s)
-        call_s = seconds(lambda: [predict(n) for _ in range(iterations)]) / iterations
+    planned = planned_sizes(benchmark.name)
+    if planned is not None:
+        n, iterations, rounds = planned.samples, planned.iterations, planned.rounds
+        verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
+        estimate_s = None
+    else:
+        n, per_sample = subset_size(predict, full, 1, mode.timing.subset_s) if sampled else (
+            full, 0.0)
+        verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
+        call_s = per_sample * n if sampled else seconds(lambda: predict(n))
+        estimate_s = within_case_limit(call_s, MAX_CALLS, mode)
+        iterations = 1
+        if call_s < mode.timing.round_s:
+            iterations = repeats_for(lambda k: [predict(n) for _ in range(k)], MAX_CALLS,
+                                     mode.timing.round_s)
+            call_s = seconds(lambda: [predict(n) for _ in range(iterations)]) / iterations
+        rounds = rounds_for(call_s * iterations, mode)
     benchmark.extra_info.update(
         base_info(variant, network, dtype, built, impl), **{
             Info.KIND: Kind.PREDICT, Info.OP: Kind.PREDICT, Info.SAMPLES: n,
@@ -339,8 +369,43 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
             Info.FLOPS: built.spec.flops_per_sample()["predict"] * n,
             Info.ESTIMATE_S: estimate_s}, **verdict.info(), **info)
     benchmark.group = f"{network} predict {dtype}"
-    timed(benchmark, mode, predict, args=(n,), rounds=rounds_for(call_s * iterations, mode),
-          iterations=iterations)
+    timed(benchmark, mode, predict, args=(n,), rounds=rounds, iterations=iterations)
+
+
+# ---- the sizes a later block times again ----
+
+@dataclass(frozen=True)
+class Sizes:
+    """What the first block chose for a case: samples, epochs and calls per round, rounds."""
+
+    samples: int
+    epochs: int
+    iterations: int
+    rounds: int
+
+
+@functools.cache
+def first_block_sizes() -> dict[str, Sizes]:
+    """The sizes of every predict and train case of the first block's JSON, by case name
+    (none without one, or when it cannot be read: then each case sizes itself)."""
+    path = os.environ.get(SIZING_ENV)
+    if not path:
+        return {}
+    try:
+        document = read_benchmark_json(Path(path))
+    except RunDataError:
+        return {}
+    return {bench["name"]: Sizes(int(bench["extra_info"][Info.SAMPLES]),
+                                 int(bench["extra_info"].get(Info.EPOCHS, 1)),
+                                 int(bench["stats"].get("iterations", 1)),
+                                 int(bench["stats"]["rounds"]))
+            for bench in document["benchmarks"]
+            if bench["extra_info"].get(Info.KIND) in (Kind.PREDICT, Kind.TRAIN)}
+
+
+def planned_sizes(name: str) -> Sizes | None:
+    """The first block's sizes of the case named `name`, or None."""
+    return first_block_sizes().get(name)
 
 
 def preset_params(preset) -> Callable[[NetworkSpec], Params]:

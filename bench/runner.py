@@ -1,16 +1,25 @@
 """`nnbench run`: every variant's benchmark cases, each in its own process, then the report.
 
-A run is a sequence of steps, each one process:
+A run is a sequence of steps, each one process, in blocks (`--repeats`, the mode's
+`Scope.repeats` unless given). Each block runs, in an order drawn from a seeded generator
+(`block_order`; the seed and the orders are in the manifest), one step of each of:
 
-1. `gemm`: NumPy's matrix-multiply rate, float64 and float32 (bench/test_gemm.py), the
-   machine's own limit that the report measures every implementation against;
-2. one step per selected variant: `python -m pytest bench/test_*.py --benchmark-json ...`
-   with the selection in the environment (bench/conftest.py reads it), so one library's
-   threads, caches and memory never affect another's figures;
-3. `gemm-after`: the GEMM rate once more (the report takes the best of the two);
-4. `claims` (when given a budget): `nnbench claims --json ...`, the seed write-ups' figures
-   re-measured (bench/claims.py), written to the run directory's `claims.json`, which the
-   report turns into its claims section.
+- `gemm`: NumPy's matrix-multiply rate, float64 and float32 (bench/test_gemm.py), the
+  machine's own limit that the report measures every implementation against (the first
+  block's also takes numpy_vec's MNIST step apart, bench/test_breakdown.py);
+- every selected variant: `python -m pytest bench/test_*.py --benchmark-json ...` with the
+  selection in the environment (bench/conftest.py reads it), so one library's threads,
+  caches and memory never affect another's figures.
+
+So every case is measured in as many processes as there are blocks, and a slow minute of the
+machine falls on every implementation alike; bench/stats.py turns the processes into
+intervals. The first block is also the calibration: it sizes each case (samples, epochs,
+calls, rounds), and the later blocks' processes read those sizes from its JSON
+(`SIZING_ENV`) and time the same work. The sweeps, loss curves and memory probes run in the
+first block only (`ONCE_FILES`); cold start in every block. With more than one block a step
+is named `<variant>.<block>`. After the blocks, `claims` (when given a budget): `nnbench
+claims --json ...`, the seed write-ups' figures re-measured (bench/claims.py), written to the
+run directory's `claims.json`, which the report turns into its claims section.
 
 Every step runs with the same thread setting, handed to BLAS, OpenMP, Numba and TensorFlow
 through their environment variables, and recorded; with fewer threads than cores, every step
@@ -61,7 +70,6 @@ from .child import Interrupted, interrupt_signals, run_child
 from .formatting import bytes_text
 from .results import (
     CLAIMS_STEP,
-    GEMM_AFTER_STEP,
     GEMM_STEP,
     MANIFEST,
     MANIFEST_FORMAT,
@@ -79,12 +87,20 @@ from .results import (
     save_manifest,
 )
 from .threads import held_cpus, thread_environment
-from .workloads import SELECTION_ENV, choose, environment_of
+from .workloads import (
+    BLOCK_ENV,
+    DATA_CACHE_ENV,
+    SELECTION_ENV,
+    SIZING_ENV,
+    choose,
+    environment_of,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 GEMM_FILES = ["test_gemm.py"]
 BREAKDOWN_FILES = ["test_breakdown.py"]  # the first GEMM step also takes the MNIST step apart
-CASE_FILES = ["test_speed.py", "test_scaling.py", "test_convergence.py", "test_startup.py"]
+CASE_FILES = ["test_speed.py", "test_startup.py"]  # every block
+ONCE_FILES = ["test_scaling.py", "test_convergence.py", "test_memory.py"]  # the first block
 
 
 @dataclass
@@ -100,6 +116,8 @@ class RunOptions:
     claims_budget: float = 0.0  # seconds per claim and implementation; 0: no claims step
     progress: bool = True
     command: str = "nnbench run"
+    repeats: int | None = None  # blocks: processes per variant; None: the mode's
+    seed: int | None = None  # of the blocks' order; None: drawn, and recorded
 
 
 @dataclass
@@ -107,6 +125,8 @@ class Step:
     name: str
     kind: str  # a StepKind
     files: list[str]  # the benchmark files its pytest runs
+    group: str = ""  # the variant (or `gemm`) whose process this is; "" for the claims
+    block: int = 1
     arguments: list[str] = field(default_factory=list)  # the claims command's options
     timeout_s: float | None = None  # its own time limit, where not the run's per-step one
     cpus: list[int] | None = None  # the CPUs its process is held to (None: all): held_cpus
@@ -155,7 +175,8 @@ def step_environment(step: Step, selection: dict[str, str], threads: int,
            "NNBENCH_PROGRESS_FILE": str(progress_file),
            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     if step.kind == StepKind.VARIANT:
-        env[SELECTION_ENV["variants"]] = step.name
+        env[SELECTION_ENV["variants"]] = step.group
+    env[BLOCK_ENV] = str(step.block)
     return env
 
 
@@ -325,14 +346,15 @@ def run(options: RunOptions) -> Path:
     timeout_s = mode.timing.timeout_s if options.timeout_s is None else options.timeout_s
     if not (math.isfinite(timeout_s) and timeout_s > 0):  # NaN would never time out
         raise InputError(f"--timeout must be a finite number of seconds > 0, got {timeout_s}")
+    repeats = mode.scope.repeats if options.repeats is None else options.repeats
+    if not isinstance(repeats, int) or repeats < 1:
+        raise InputError(f"--repeats must be a whole number of at least 1, got {repeats}")
+    seed = secrets.randbits(32) if options.seed is None else options.seed
     machine_name = machine.machine_slug()
     run_id, run_dir = new_run_directory(Path(options.out).resolve(), machine_name)
 
-    # The GEMM rate before and after: the machine's limit is the best it showed, and a
-    # machine busy with something else at one moment does not lower it.
-    steps = [Step(GEMM_STEP, StepKind.GEMM, GEMM_FILES + BREAKDOWN_FILES)]
-    steps += [Step(v.name, StepKind.VARIANT, CASE_FILES) for v in variants]
-    steps += [Step(GEMM_AFTER_STEP, StepKind.GEMM, GEMM_FILES)] if mode.scope.gemm_after else []
+    orders = block_order([GEMM_STEP, *(v.name for v in variants)], repeats, seed)
+    steps = planned_steps(orders)
     if options.claims_budget > 0:
         steps.append(claims_step(options.claims_budget, [v.impl for v in variants]
                                  if options.variants else None))
@@ -349,6 +371,7 @@ def run(options: RunOptions) -> Path:
                     "environment": thread_environment(threads)},
         "selection": {"variants": [v.name for v in variants],
                       "networks": list(choice.networks), "dtypes": list(choice.dtypes)},
+        "blocks": {"repeats": repeats, "seed": seed, "orders": orders},
         "started": now(), "finished": None, "seconds": None,
         "planned_steps": [step.name for step in steps], "steps": [],
     }
@@ -367,6 +390,31 @@ def run(options: RunOptions) -> Path:
     return run_dir
 
 
+def block_order(names: list[str], repeats: int, seed: int) -> list[list[str]]:
+    """`repeats` blocks, each holding every name once, in an order drawn from `seed`: the same
+    seed gives the same orders."""
+    import numpy as np
+
+    generator = np.random.default_rng(seed)
+    return [[names[i] for i in generator.permutation(len(names))] for _ in range(repeats)]
+
+
+def planned_steps(orders: list[list[str]]) -> list[Step]:
+    """The steps of the blocks, in their order: a GEMM step or a variant's, named after the
+    block when there is more than one."""
+    steps = []
+    for block, order in enumerate(orders, start=1):
+        for group in order:
+            name = group if len(orders) == 1 else f"{group}.{block}"
+            if group == GEMM_STEP:
+                files = GEMM_FILES + (BREAKDOWN_FILES if block == 1 else [])
+                steps.append(Step(name, StepKind.GEMM, files, group=group, block=block))
+            else:
+                files = CASE_FILES + (ONCE_FILES if block == 1 else [])
+                steps.append(Step(name, StepKind.VARIANT, files, group=group, block=block))
+    return steps
+
+
 def claims_step(budget: float, implementations: list[str] | None) -> Step:
     """The step that checks the seed write-ups' claims: `nnbench claims` with a time budget
     per claim and implementation (a small one, 3 s or less, is `--quick`: only the cheap
@@ -379,7 +427,8 @@ def claims_step(budget: float, implementations: list[str] | None) -> Step:
     # Its limit: the budget for every claim and implementation, and the time the cheap
     # claims take besides (about a minute here).
     most = len(CLAIMS) * len(implementations or nnbench.REGISTRY)
-    return Step(CLAIMS_STEP, StepKind.CLAIMS, [], arguments, timeout_s=300 + budget * most)
+    return Step(CLAIMS_STEP, StepKind.CLAIMS, [], arguments=arguments,
+                timeout_s=300 + budget * most)
 
 
 def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[str, str],
@@ -390,8 +439,10 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
     step is recorded as interrupted, and what its process wrote is removed: a step's JSON is
     kept only when the step ran to its end.
     """
-    with tempfile.TemporaryDirectory(prefix="nnbench-progress-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="nnbench-run-") as scratch:
         progress_file = Path(scratch, "case")
+        data_cache = Path(scratch, "data")  # the datasets, loaded once (bench/conftest.py)
+        data_cache.mkdir()
         display = Display(steps, progress_file, progress)
         try:
             for step in steps:
@@ -399,6 +450,10 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
                 step.status = Status.RUNNING
                 save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this
                 env = step_environment(step, selection, threads, progress_file)
+                env[DATA_CACHE_ENV] = str(data_cache)
+                sizes = first_block_json(steps, step, run_dir)
+                if sizes is not None:
+                    env[SIZING_ENV] = str(sizes)
                 run_step(step, run_dir, env, step.timeout_s or timeout_s, display)
                 display.finish(step)
                 save_manifest(run_dir, manifest, steps)
@@ -413,6 +468,15 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
         finally:
             display.close()
     return None
+
+
+def first_block_json(steps: list[Step], step: Step, run_dir: Path) -> Path | None:
+    """The JSON of the first block's step of the same variant, whose sizes a later block's
+    step times again (None for the first block, or when that step left no JSON)."""
+    if step.kind != StepKind.VARIANT or step.block == 1:
+        return None
+    first = next((s for s in steps if s.group == step.group and s.block == 1), None)
+    return run_dir / first.json if first is not None and first.json else None
 
 
 class RunInterrupted(Interrupted):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
 
 import nnbench
@@ -135,6 +136,7 @@ class Timing:
     max_rounds: int
     timeout_s: float  # per implementation process
     case_checks: bool  # a machine check before and after each case timed by measure.timed
+    # (in a run's first block: the later blocks' processes check at their start and end only)
     max_case_s: float | None = None  # skip a case estimated to take longer (None: no limit)
 
 
@@ -173,7 +175,7 @@ class Scope:
 
     dtypes: tuple[str, ...]  # the dtypes run unless asked for others
     extra_variants: bool  # EXTRA_VARIANTS too, unless variants are named
-    gemm_after: bool  # measure the GEMM rate at the end of the run as well
+    repeats: int  # blocks: processes per variant (bench/runner.py)
     gemm_shapes: tuple[tuple[int, int, int], ...] = ((128, 784, 512), (1024, 1024, 1024))
 
 
@@ -201,7 +203,8 @@ def _workloads(mnist_train: int, mnist_predict: int) -> dict[str, Workload]:
     return {
         # XOR: the 4 rows, one full-batch step per epoch, up to the preset's 100,000 epochs.
         "xor": Workload("xor", 4, 4, None, xor.epochs),
-        # MNIST: 1,000 test images; mini-batch SGD at batch 128, one epoch per round.
+        # MNIST: 1,000 test images; mini-batch SGD at batch 128 over the first
+        # `mnist_train` training images, one pass per round.
         "mnist": Workload("mnist", mnist_predict, mnist_train, 128, 1),
         # Digits: the 719 test images; full-batch steps on the 1,078 training images.
         "digits": Workload("digits", 719, 1078, None, digits.epochs),
@@ -210,10 +213,12 @@ def _workloads(mnist_train: int, mnist_predict: int) -> dict[str, Workload]:
 
 MODES = {
     "default": Mode(
-        "default", _workloads(mnist_train=60_000, mnist_predict=1000),
-        Timing(round_s=0.2, subset_s=0.6, full_s=8.0, case_s=0.6, min_rounds=3, max_rounds=50,
+        # 100 batches of MNIST's training set per round: every case runs in three processes
+        # (Scope.repeats), and the run still takes minutes.
+        "default", _workloads(mnist_train=12_800, mnist_predict=1000),
+        Timing(round_s=0.1, subset_s=0.3, full_s=4.0, case_s=0.3, min_rounds=3, max_rounds=20,
                timeout_s=480, case_checks=True),
-        Sweeps(samples=2048, batch=128, width=128, widths=(16, 64, 256, 1024),
+        Sweeps(samples=1024, batch=128, width=128, widths=(16, 64, 256, 1024),
                batch_sizes=(1, 8, 64, 512)),
         LossCurve(samples=256, epochs=8, hidden=16, batch_size=32),
         # One start per implementation, on the network the suite is about: a Numba compile
@@ -223,7 +228,7 @@ MODES = {
         # memory is mostly the framework (its cold start shows it, at the MNIST shape).
         Memory(widths=(16, 64, 256, 1024), batch=8,
                variants=("python", "numpy", "numba", "jacobian")),
-        Scope(dtypes=DTYPES, extra_variants=True, gemm_after=True),
+        Scope(dtypes=DTYPES, extra_variants=True, repeats=3),
     ),
     "quick": Mode(
         "quick", _workloads(mnist_train=1024, mnist_predict=256),
@@ -239,7 +244,7 @@ MODES = {
         # The smoke test covers every implementation and network once: float32 and the
         # extra settings of an implementation would only double its time; the GEMM rate is
         # taken at the MNIST layer's shape alone.
-        Scope(dtypes=("float64",), extra_variants=False, gemm_after=False,
+        Scope(dtypes=("float64",), extra_variants=False, repeats=1,
               gemm_shapes=((128, 784, 512),)),
     ),
 }
@@ -252,6 +257,15 @@ def get_mode(name: str) -> Mode:
 
 
 MAX_CASE_ENV = "NNBENCH_MAX_CASE_SECONDS"  # how the runner hands --max-case-seconds on
+SIZING_ENV = "NNBENCH_SIZING"  # a later block's process: the first block's JSON of its variant
+DATA_CACHE_ENV = "NNBENCH_DATA_CACHE"  # where a run's processes share the loaded datasets
+BLOCK_ENV = "NNBENCH_BLOCK"  # the block of the run a benchmark process belongs to
+
+
+def current_block() -> int:
+    """The block of the run this process belongs to (1 outside a run)."""
+    value = os.environ.get(BLOCK_ENV, "1")
+    return int(value) if value.isdigit() else 1
 
 
 def check_max_case_seconds(value) -> float | None:
