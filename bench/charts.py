@@ -57,8 +57,9 @@ def save(figure, path) -> Path:
 
 
 def chart_speed(table: pd.DataFrame, network: str, path: Path) -> Path | None:
-    """Per network: time per sample of every variant and dtype, log scale, the ratio to the
-    fastest written on each bar (unranked bars hatched, with the reason)."""
+    """Per network: time per sample of every variant and dtype, log scale, its 95% interval as
+    a whisker, the ratio to the fastest written on each bar (unranked bars hatched, with the
+    reason)."""
     data = table[(table[Info.NETWORK] == network)]
     ops = [op for op in OPS if (data[Info.OP] == op).any()]
     if not ops:
@@ -80,9 +81,15 @@ def chart_speed(table: pd.DataFrame, network: str, path: Path) -> Path | None:
             axis.barh(y, value, left=0, color=DTYPE_COLOURS.get(row.dtype, "grey"),
                       hatch=None if row.ranked else "///", alpha=1 if row.ranked else 0.45,
                       edgecolor="white" if row.ranked else "black")
+            low, high = getattr(row, "low_s", np.nan), getattr(row, "high_s", np.nan)
+            if np.isfinite(low) and np.isfinite(high):
+                axis.errorbar(value, y, xerr=[[value - low], [high - value]], fmt="none",
+                              ecolor="black", elinewidth=0.8, capsize=2)
+            end = high if np.isfinite(high) else value
             text = ratio_text(row.ratio) if row.ranked else "not ranked: " + (
                 "mismatch" if row.verification == Verified.MISMATCH else f"at {row.shape}")
-            axis.text(value * 1.08, y, text, va="center", fontsize=8)
+            axis.text(end * 1.08, y, text + ("=" if getattr(row, "tied", False) else ""),
+                      va="center", fontsize=8)
         axis.set_yticks(range(len(labels)), labels, fontsize=8)
         axis.set_xscale("log")
         axis.set_xlim(floor, (finite.max() if finite.size else 1) * 30)

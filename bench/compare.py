@@ -1,10 +1,13 @@
-"""`nnbench compare`: every case two runs share, the ratio of their times, and how far the
-machine under them moved.
+"""`nnbench compare`: every case two runs share, the ratio of their times with its interval,
+a verdict on it, and how far the machine under them moved.
 
-Cases pair up by a key that means the same case on another machine or run (`KEY`); beside
-each pair stand the machine checks made around it (bench/checks.py), so that a move of the
-machine can be told from a move of an implementation. The summary counts what moved by more
-than 5% among the medians over 1 ms, the repeatability the project holds itself to.
+Cases pair up by a key that means the same case on another machine or run (`KEY`). Each
+pair's verdict (faster, slower, no change) follows one rule (`RULE`, bench/stats.py's
+`change`): a change needs Welch's t-test on the processes' figures to say p < alpha *and* the
+ratio to be beyond a least effect. Beside each pair stand the machine checks made around it
+(bench/checks.py), so that a move of the machine can be told from a move of an
+implementation. The summary counts the verdicts among the cases over 1 ms, and how far their
+medians moved.
 """
 
 from __future__ import annotations
@@ -14,10 +17,16 @@ import math
 import numpy as np
 import pandas as pd
 
+from . import stats
+from .cases import cases_frame
 from .checks import CHECK_RATES, RATIO_COLUMNS, implementation_of, machine_checks
 from .formatting import seconds_text
-from .results import GEMM_AFTER_STEP, PER_SAMPLE_KINDS, Info, Kind, Run
-from .tables import cases_frame
+from .results import GEMM_AFTER_STEP, OPS, PER_SAMPLE_KINDS, Info, Kind, Run
+from .tables import REFERENCE_VARIANT
+
+RULE = ("a case is called slower or faster only when Welch's t-test on the logs of its "
+        "processes' times gives p < {alpha:g} and B/A is beyond 1 ± {min_effect:.0%}; B/A is "
+        "the ratio of the geometric means of the processes' medians, with its 95% interval")
 
 KEY = [Info.KIND, Info.VARIANT, Info.NETWORK, Info.OP, Info.DTYPE, "shape", "axis"]
 
@@ -66,14 +75,16 @@ def step_checks(run_a: Run, run_b: Run) -> pd.DataFrame:
     return joined
 
 
-def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
-    """Every case both runs timed, with time per sample (or per call) in each and B / A, and
-    how far the machine check of the case's step moved between the runs."""
+def compare(run_a: Run, run_b: Run, alpha: float = stats.ALPHA,
+            min_effect: float = stats.MIN_EFFECT) -> tuple[pd.DataFrame, dict]:
+    """Every case both runs timed, with time per sample (or per call) in each, B / A with its
+    interval and verdict, and how far the machine check of the case's step moved."""
     a, b = comparable(cases_frame(run_a)), comparable(cases_frame(run_b))
-    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step",
-                     *(check.case_column for check in CHECK_RATES.values())]
+    columns = KEY + ["time_per_unit_s", "median_s", "ranked", "step", "rounds_by_block",
+                     "processes", *(check.case_column for check in CHECK_RATES.values())]
     merged = a[columns].merge(b[columns], on=KEY, suffixes=("_a", "_b"))
     merged["ratio"] = merged["time_per_unit_s_b"] / merged["time_per_unit_s_a"]
+    merged = with_verdicts(merged, alpha, min_effect)
     for run, side in ((run_a, "step_a"), (run_b, "step_b")):
         merged[side] = [step_name(run, step) for step in merged[side]]
     # A check's rate is work per second: the machine was slower in B when B / A is below 1,
@@ -115,15 +126,49 @@ def compare(run_a: Run, run_b: Run) -> tuple[pd.DataFrame, dict]:
         summary[f"{name}_median_move"] = float(moved[part].median()) if part.any() else math.nan
     summary["checked"] = int(checked.sum())
     summary["by_implementation"] = moves_by_implementation(long)
+    summary["to_reference"] = reference_moves(long)
+    for verdict in (stats.FASTER, stats.SLOWER, stats.NO_CHANGE, stats.UNKNOWN):
+        summary[verdict] = int((long["verdict"] == verdict).sum())
+    summary["within_process"] = [run.name for run, side in ((run_a, "a"), (run_b, "b"))
+                                 if not (merged[f"processes_{side}"] > 1).any()]
+    summary["rule"] = RULE.format(alpha=alpha, min_effect=min_effect)
     return merged, summary
+
+
+def with_verdicts(merged: pd.DataFrame, alpha: float, min_effect: float) -> pd.DataFrame:
+    """Each pair's B / A interval, p-value and verdict (bench/stats.py's `change`); a loss
+    curve, timed once for its losses, gets none."""
+    found = [stats.change(a, b, alpha, min_effect) if kind != Kind.LOSS_CURVE else None
+             for a, b, kind in zip(merged["rounds_by_block_a"], merged["rounds_by_block_b"],
+                                   merged[Info.KIND])]
+    merged["ratio_low"] = [c.ratio.low if c else math.nan for c in found]
+    merged["ratio_high"] = [c.ratio.high if c else math.nan for c in found]
+    merged["p_value"] = [c.p_value if c else math.nan for c in found]
+    merged["verdict"] = [c.verdict if c else "" for c in found]
+    return merged
+
+
+def reference_moves(long: pd.DataFrame) -> pd.Series:
+    """How far each predict and train case's ratio to numpy (same network, operation, dtype)
+    moved from A to B: the comparison the report's tables make, between the two runs."""
+    timed = long[long[Info.KIND].isin(OPS)]
+    group = [Info.KIND, Info.NETWORK, Info.OP, Info.DTYPE]
+    reference = timed[timed[Info.VARIANT] == REFERENCE_VARIANT].set_index(group)["ratio"]
+    others = timed[timed[Info.VARIANT] != REFERENCE_VARIANT]
+    moved = others["ratio"].to_numpy() / reference.reindex(
+        pd.MultiIndex.from_frame(others[group])).to_numpy()
+    return pd.Series(moved, index=others.index).dropna()
 
 
 def moves_by_implementation(long: pd.DataFrame) -> pd.DataFrame:
     """Per implementation (in the runs' order), its cases over 1 ms, how many moved by more
     than 5%, and the ratio farthest from 1: which rows of a table a comparison can trust."""
     groups = long["ratio"].groupby(implementation_of(long), sort=False)
+    verdicts = long["verdict"].groupby(implementation_of(long), sort=False)
     return pd.DataFrame({
         "cases": groups.size(),
+        "slower": verdicts.agg(lambda v: int((v == stats.SLOWER).sum())),
+        "faster": verdicts.agg(lambda v: int((v == stats.FASTER).sum())),
         "moved": groups.agg(lambda ratios: int(((ratios - 1).abs() > 0.05).sum())),
         "farthest": groups.agg(lambda ratios: ratios.iloc[int(np.argmax(np.abs(np.log(ratios))))]),
     }).rename_axis("implementation").reset_index()
@@ -156,6 +201,9 @@ def shown_cases(merged: pd.DataFrame) -> pd.DataFrame:
         "A": merged["time_per_unit_s_a"].map(seconds_text),
         "B": merged["time_per_unit_s_b"].map(seconds_text),
         "B/A": merged["ratio"].map(lambda r: f"{r:.3f}"),
+        "95% interval": [f"{low:.3f} to {high:.3f}" if np.isfinite(low) else "-"
+                         for low, high in zip(merged["ratio_low"], merged["ratio_high"])],
+        "verdict": merged["verdict"],
         "check B/A": [ratios_text(ratios) for ratios
                       in merged[RATIO_COLUMNS].itertuples(index=False)],
         "": ["" if not is_timed or (ra and rb) else "not ranked in " + (
@@ -170,10 +218,27 @@ def summary_lines(summary: dict) -> list[str]:
     lines = ["", f"{summary['shared']} shared cases; geometric mean of B/A "
                  f"{summary['geometric_mean']:.3f}; only in A: {summary['only_a']}, only in B: "
                  f"{summary['only_b']}",
-             f"{summary['moved_over_5pc']} of the {summary['over_1ms']} cases with medians over "
-             f"1 ms moved by more than 5% (by how much they moved: median "
-             f"{summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%}; loss "
-             f"curves, timed once, not counted)"]
+             f"Verdicts, of the {summary['over_1ms']} cases with medians over 1 ms: "
+             f"{summary[stats.SLOWER]} slower, {summary[stats.FASTER]} faster, "
+             f"{summary[stats.NO_CHANGE]} no change"
+             + (f", {summary[stats.UNKNOWN]} unknown (too few rounds to test)"
+                if summary[stats.UNKNOWN] else "") + f". The rule: {summary['rule']}.",
+             f"How far their medians moved: {summary['moved_over_5pc']} by more than 5%; median "
+             f"move {summary['median_move']:.1%}, 90th percentile {summary['p90_move']:.1%} "
+             f"(loss curves, timed once, not counted)"]
+    to_reference = summary["to_reference"]
+    if len(to_reference):
+        steady = int(((to_reference - 1).abs() <= 0.05).sum())
+        lines.append(f"Ratios to {REFERENCE_VARIANT} (each predict and train case over 1 ms "
+                     f"over {REFERENCE_VARIANT}'s of the same network, operation and dtype): "
+                     f"{steady} of {len(to_reference)} moved by at most 5%; median move "
+                     f"{(to_reference - 1).abs().median():.1%}")
+    if summary["within_process"]:
+        names = " and ".join(summary["within_process"])
+        lines.append(f"Note: {names} measured each case in one process, so the intervals and "
+                     f"tests rest on the rounds within a process and understate the noise "
+                     f"between processes: they call more changes than there are. Runs of "
+                     f"--repeats 3 or more do not have this problem.")
     by_implementation = summary["by_implementation"]
     if not by_implementation.empty:
         table = by_implementation.assign(farthest=by_implementation["farthest"].map(
@@ -193,13 +258,15 @@ def summary_lines(summary: dict) -> list[str]:
     return lines
 
 
-def compare_text(run_a: Run, run_b: Run) -> str:
-    """`nnbench compare`'s output: the two runs, every case they share, and the summary."""
-    merged, summary = compare(run_a, run_b)
+def compare_text(run_a: Run, run_b: Run, alpha: float = stats.ALPHA,
+                 min_effect: float = stats.MIN_EFFECT) -> tuple[str, dict]:
+    """`nnbench compare`'s output (the two runs, every case they share, and the summary), and
+    the summary."""
+    merged, summary = compare(run_a, run_b, alpha, min_effect)
     lines = [f"A: {describe(run_a)}", f"B: {describe(run_b)}", ""]
     if merged.empty:
         lines.append("The two runs share no case.")
-        return "\n".join(lines)
+        return "\n".join(lines), summary
     lines.append("Time per sample (per call for cold start, GEMM and loss curves); "
                  "B/A below 1: B is faster. check B/A: how much longer the machine check took "
                  "in B (the product on the run's threads / on one thread / the pure-Python dot "
@@ -207,4 +274,4 @@ def compare_text(run_a: Run, run_b: Run) -> str:
                  "around the case, or at the start and end of its step for a case without.")
     lines.append(shown_cases(merged).to_string(index=False))
     lines += summary_lines(summary)
-    return "\n".join(lines)
+    return "\n".join(lines), summary

@@ -54,3 +54,10 @@ def bytes_text(value: float) -> str:
         if value >= scale:
             return f"{value / scale:.3g} {unit}"
     return f"{value:.0f} B"
+
+
+def range_text(low: float, high: float, formatter) -> str:
+    """An interval, each bound in the figure's own unit ("-" without one)."""
+    if _missing(low) or _missing(high):
+        return "-"
+    return f"{formatter(low)} to {formatter(high)}"

@@ -30,7 +30,7 @@ from .checks import (
     implementations_table,
 )
 from .files import replacing, write_text
-from .formatting import ratio_text, seconds_text, share_text
+from .formatting import range_text, ratio_text, seconds_text, share_text
 from .results import Info, Kind, Run, Section, Status
 from .tables import (
     Frames,
@@ -176,27 +176,49 @@ def machine_section(m: Material) -> list[str]:
 
 
 def headline_lines(table: pd.DataFrame) -> list[str]:
-    """Per network and operation (float64), the fastest and the slowest ranked variant."""
+    """Per network and operation (float64), the fastest ranked variant with its interval,
+    those tied with it, and the slowest, as findings."""
     lines = []
     for (network, op, dtype), group in table.groupby([Info.NETWORK, Info.OP, Info.DTYPE],
                                                      sort=False):
         ranked = group[group["ranked"]].sort_values("time_per_unit_s")
         if dtype != "float64" or ranked.empty:
             continue
-        best, worst = ranked.iloc[0], ranked.iloc[-1]
+        best = ranked.iloc[0]
         line = (f"- {network} {op}: fastest **{best[Info.VARIANT]}**, "
-                f"{seconds_text(best['time_per_unit_s'])} per sample")
+                f"{seconds_text(best['time_per_unit_s'])} per sample "
+                f"({range_text(best['low_s'], best['high_s'], seconds_text)})")
         if np.isfinite(best["gemm_share"]):
-            line += f" ({share_text(best['gemm_share'])} of the GEMM rate)"
-        if len(ranked) > 1:
+            line += f", {share_text(best['gemm_share'])} of the GEMM rate"
+        tied = ranked[ranked["rank"] == best["rank"]].iloc[1:]
+        for row in tied.itertuples():
+            line += (f"; {best[Info.VARIANT]} and {row.variant}: no difference at this "
+                     f"precision ({range_text(row.ratio_low, row.ratio_high, ratio_text)})")
+        worst = ranked.iloc[-1]
+        if len(ranked) > len(tied) + 1:
             line += (f"; slowest {worst[Info.VARIANT]}, {ratio_text(worst['ratio'])} "
+                     f"({range_text(worst['ratio_low'], worst['ratio_high'], ratio_text)}) "
                      f"the fastest's time")
         lines.append(line)
     return lines
 
 
 def headlines_section(m: Material) -> list[str]:
-    return ["## Headlines", "", *(headline_lines(m.frames.table) or ["- no ranked cases"]), ""]
+    lines = ["## Headlines", "",
+             "Each figure with its 95% interval in brackets (docs/statistics.md): two "
+             "implementations whose ratio's interval holds 1 are tied, and share a rank.", ""]
+    lines += headline_lines(m.frames.table) or ["- no ranked cases"]
+    return [*lines, "", *within_process_note(m.frames.cases)]
+
+
+def within_process_note(cases: pd.DataFrame) -> list[str]:
+    """A run that measured each case in one process says that its intervals are too narrow."""
+    if cases.empty or "processes" not in cases or (cases["processes"] > 1).any():
+        return []
+    return ["**One process per case**: this run's intervals rest on the rounds within each "
+            "case's one process, and understate the noise between processes (the level that "
+            "varies most on a shared machine); a run with `--repeats 3` or more measures "
+            "it.", ""]
 
 
 def targets_section(m: Material) -> list[str]:
@@ -246,15 +268,30 @@ def method_section(m: Material) -> list[str]:
         "data from the same weights: the outputs (predict) or the weights after one training "
         "step (train), within 1e-9 (float64) or 1e-4 (float32) by the project's tolerance "
         "rule (nnbench.tolerance). A case that disagrees is shown but not ranked.",
-        "- One warm-up round first (JIT compilation and graph tracing happen there; cold start "
-        "measures them apart), then as many rounds as fit the case's time budget; tables show "
-        "the median, and the spread as the interquartile range over the median.",
-        "- Time per sample = median round / (samples × epochs) of the round; GFLOP/s counts the "
+        f"- Every predict, train, GEMM and cold-start case was measured in "
+        f"{processes_text(m.run)}, in blocks: each block ran every implementation once, in an "
+        "order drawn from a seeded generator (the manifest records the seed and the orders), "
+        "so that a slow minute of the machine fell on all alike. The first block sized each "
+        "case, and the later ones timed the same work; the sweeps, loss curves and memory "
+        "probes ran in the first block only.",
+        "- In each process, one warm-up round first (JIT compilation and graph tracing happen "
+        "there; cold start measures them apart), then a few timed rounds. A process's figure "
+        "is the median of its rounds; a case's figure is the geometric mean of its processes' "
+        "figures, with a 95% Student's t interval over them; a ratio pairs the two cases' "
+        "processes block by block (docs/statistics.md).",
+        "- Time per sample = round / (samples × epochs) of the round; GFLOP/s counts the "
         "dense layers' multiply-adds (2 FLOPs each; training adds the two backward products).",
         "- Peak memory and cold start come from a fresh process that imports the "
         "implementation, builds the network and takes one training step of one mini-batch "
         "(float64).",
         "", *sampling_lines(m.frames.table, m.run.mode), ""]
+
+
+def processes_text(run: Run) -> str:
+    """How many processes measured each case ("3 processes"), from the manifest."""
+    repeats = run.manifest.get("blocks", {}).get("repeats", 1)
+    return f"{repeats} process{'es' * (repeats != 1)}" + ("" if repeats > 1 else
+                                                       " (its intervals are within-process)")
 
 
 def implementations_section(m: Material) -> list[str]:
@@ -275,8 +312,9 @@ def steadiness_lines(run: Run) -> list[str]:
             "Every process timed the same float64 product, (128x784) @ (784x512), and a "
             "pure-Python dot product (where the run has it), when it started and when it "
             "ended (the columns \"check\" of the table above, GFLOP/s or millions of "
-            "multiply-adds per second, start → end), and in the default mode also just before "
-            "and just after each predict, train, GEMM and step-phase case:", "", *lines, "",
+            "multiply-adds per second, start → end), and in the default mode's first block "
+            "also just before and just after each predict, train, GEMM and step-phase case:",
+            "", *lines, "",
             "A case's time moves with the machine's: a case measured while the check was slow "
             "is slow too. When two runs of the same code differ, `nnbench compare` sets the "
             "checks made around each case beside it, so that what the machine did can be told "

@@ -2,13 +2,13 @@
 
 A shared virtual machine's speed is not constant, and work shared between cores moves most. So
 every benchmark process times the same small pieces of work when it starts and ends, and in
-the default mode just before and after the timed rounds of each predict, train, GEMM and
-step-phase case: a float64 matrix product at the MNIST hidden layer's shape, on the run's
-threads and on one, and a dot product in pure Python (some slowdowns of a core touch an
-interpreter's loop and not a product running from the caches). The rates go into the JSON (the
-process's `nnbench.machine_check`, a case's `extra_info.machine_check`); the report shows them
-per step, and `nnbench compare` sets them beside the cases: when a case and the check around it
-moved alike, the machine moved, not the implementation. docs/method.md says more.
+the default mode's first block just before and after the timed rounds of each predict,
+train, GEMM and step-phase case: a float64 matrix product at the MNIST hidden layer's shape,
+on the run's threads and on one, and a dot product in pure Python (some slowdowns of a core
+touch an interpreter's loop and not a product running from the caches). The rates go into the
+JSON (the process's `nnbench.machine_check`, a case's `extra_info.machine_check`); the report
+shows them per step, and `nnbench compare` sets them beside the cases: when a case and the
+check around it moved alike, the machine moved, not the implementation. docs/method.md says more.
 """
 
 from __future__ import annotations

@@ -1,14 +1,18 @@
-"""A run as tables (pandas): the DataFrames that the report and `compare` are built from
-(those of the steps, the machine check and the first rounds are in bench/checks.py).
+"""A run as tables (pandas): the DataFrames that the report is built from (the cases are in
+bench/cases.py; the steps, the machine check and the first rounds in bench/checks.py).
 
-Nothing is typed in: every number is computed from the medians and `extra_info` the benchmark
-cases recorded (bench/measure.py says what each field means):
+Nothing is typed in: every number is computed from the rounds and `extra_info` the benchmark
+cases recorded (bench/measure.py says what each field means), and each comes with its 95%
+interval over the processes that measured it (bench/stats.py):
 
-    time per sample   median of a round / (samples x epochs of that round)
+    time per sample   per process, the median round / (samples x epochs of that round); the
+                      case's figure is their geometric mean
     samples/s         1 / time per sample
-    ratio             time per sample / the fastest ranked one's, per network, operation, dtype
+    ratio             time per sample / the fastest ranked one's, per network, operation,
+                      dtype, paired by block; an interval that holds 1 is a tie, and a tie
+                      shares its rank
     GFLOP/s           FLOPs of the dense layers in a round (NetworkSpec.flops_per_sample) /
-                      median, and its share of the best GEMM rate measured in the same run
+                      its time, and its share of the GEMM rate measured in the same blocks
 
 A case is ranked only when it agreed with numpy and ran the network at its requested shape.
 """
@@ -21,79 +25,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .checks import CHECK_RATES, check_mean, first_rounds_ratio
-from .formatting import bytes_text, number_text, ratio_text, seconds_text, share_text
-from .results import (
-    OPS,
-    PER_SAMPLE_KINDS,
-    RANKABLE,
-    Info,
-    Kind,
-    Phase,
-    Run,
-    Section,
-    Verified,
+from . import stats
+from .cases import (
+    cases_frame,
+    failures_frame,
+    gemm_by_block,
+    gemm_share_of,
+    process_frame,
+    ratio_of,
+    records_frame,
 )
+from .formatting import (
+    bytes_text,
+    number_text,
+    range_text,
+    ratio_text,
+    seconds_text,
+    share_text,
+)
+from .results import OPS, Info, Kind, Phase, Run, Verified
 from .workloads import NETWORKS
 
 DTYPE_ORDER = ("float64", "float32")
 REFERENCE_VARIANT = "numpy"  # what every case is verified against, and the loss curves too
-
-
-# ---- the run's cases ----
-
-
-def shape_text(sizes) -> str:
-    return "-".join(str(int(s)) for s in sizes) if isinstance(sizes, list) else ""
-
-
-def cases_frame(run: Run) -> pd.DataFrame:
-    """One row per timed case: its stats, its extra_info, and the per-sample figures."""
-    rows = []
-    for step, document in run.documents.items():
-        for bench in document["benchmarks"]:
-            stats, info = bench["stats"], bench["extra_info"]
-            row = {"step": step, "name": bench.get("name", ""), **info,
-                   "median_s": stats["median"], "iqr_s": stats.get("iqr", math.nan),
-                   "min_s": stats.get("min", math.nan), "rounds": stats.get("rounds", 0),
-                   "iterations": stats.get("iterations", 1)}
-            row["shape"] = shape_text(info.get(Info.SIZES))
-            row["first_rounds"] = first_rounds_ratio(stats.get("data"))
-            for rate, check in CHECK_RATES.items():  # the machine check around the case
-                row[check.case_column] = check_mean(info.get(Info.MACHINE_CHECK), rate)
-            rows.append(row)
-    cases = pd.DataFrame(rows)
-    if cases.empty:
-        return pd.DataFrame(columns=[Info.KIND, Info.VARIANT, Info.NETWORK, Info.OP, Info.DTYPE,
-                                     "median_s"])
-    defaults = {Info.SAMPLES: math.nan, Info.EPOCHS: 1, Info.FLOPS: math.nan,
-                Info.VERIFICATION: "", Info.REFUSED: "", Info.VARIANT: "", Info.NETWORK: "",
-                Info.OP: "", Info.DTYPE: "", Info.SAMPLED: False}
-    for column, default in defaults.items():
-        if column not in cases:
-            cases[column] = default
-    cases[Info.REFUSED] = cases[Info.REFUSED].fillna("")
-    cases[Info.VERIFICATION] = cases[Info.VERIFICATION].fillna("")
-    per_call = cases[Info.KIND].isin(PER_SAMPLE_KINDS)
-    units = (cases[Info.SAMPLES] * cases[Info.EPOCHS].fillna(1)).where(per_call, 1.0)
-    cases["time_per_unit_s"] = cases["median_s"] / units
-    cases["samples_per_s"] = (1 / cases["time_per_unit_s"]).where(per_call)
-    cases["gflops"] = cases[Info.FLOPS] / cases["median_s"] / 1e9
-    cases["spread"] = cases["iqr_s"] / cases["median_s"]
-    cases["ranked"] = cases[Info.VERIFICATION].isin(RANKABLE) & (cases[Info.REFUSED] == "")
-    return cases
-
-
-def records_frame(run: Run) -> pd.DataFrame:
-    rows = [record for document in run.documents.values()
-            for record in document[Section.NAME].get(Section.RECORDS, [])]
-    return pd.DataFrame(rows)
-
-
-def failures_frame(run: Run) -> pd.DataFrame:
-    rows = [{"step": step, **failure} for step, document in run.documents.items()
-            for failure in document[Section.NAME].get(Section.FAILURES, [])]
-    return pd.DataFrame(rows)
 
 
 # ---- the machine's GEMM rate ----
@@ -138,9 +92,11 @@ def gemm_display(cases: pd.DataFrame) -> pd.DataFrame:
 # ---- the main table: predict and train ----
 
 
-def main_table(run: Run, cases: pd.DataFrame) -> pd.DataFrame:
-    """predict and train per network, operation, dtype and variant, ranked within each group;
-    failed cases are rows too, with their reason."""
+def main_table(run: Run, cases: pd.DataFrame, processes: pd.DataFrame | None = None
+               ) -> pd.DataFrame:
+    """predict and train per network, operation, dtype and variant, ranked within each group
+    (ties share a rank); failed cases are rows too, with their reason. `processes`: the run's
+    process_frame, made here when not given."""
     table = with_failures(cases[cases[Info.KIND].isin(OPS)].copy(), failures_frame(run))
     if table.empty:
         return table
@@ -148,12 +104,13 @@ def main_table(run: Run, cases: pd.DataFrame) -> pd.DataFrame:
         table["failure"] = ""
     table["failure"] = table["failure"].fillna("")
     table["ranked"] = table["ranked"].fillna(False).astype(bool)
-    group = [Info.NETWORK, Info.OP, Info.DTYPE]
-    fastest = (table[table["ranked"]].groupby(group)["time_per_unit_s"].min()
-               .rename("fastest_s"))
-    table = table.join(fastest, on=group)
-    table["ratio"] = (table["time_per_unit_s"] / table["fastest_s"]).where(table["ranked"])
-    table["gemm_share"] = table["gflops"] / table[Info.DTYPE].map(gemm_rates(cases))
+    table = with_ranks(table)
+    rates = gemm_by_block(process_frame(run) if processes is None else processes)
+    shares = [gemm_share_of(row, rates.get(row[Info.DTYPE], {})) if row["failure"] == ""
+              else stats.NO_ESTIMATE for _, row in table.iterrows()]
+    table["gemm_share"] = [share.value for share in shares]
+    table["gemm_share_low"] = [share.low for share in shares]
+    table["gemm_share_high"] = [share.high for share in shares]
     table = with_cold_start(table, cases)
     table["note"] = [case_note(row) for row in table.itertuples()]
     order = {name: i for i, name in enumerate(NETWORKS)}
@@ -165,11 +122,40 @@ def main_table(run: Run, cases: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns=["_network", "_op", "_rank"]).reset_index(drop=True)
 
 
+def with_ranks(table: pd.DataFrame) -> pd.DataFrame:
+    """Each ranked case's ratio to the fastest of its network, operation and dtype, with the
+    ratio's interval, its rank, and whether it shares the rank (`tied`)."""
+    for column in ("ratio", "ratio_low", "ratio_high", "rank"):
+        table[column] = math.nan
+    table["tied"] = False
+    for _, group in table[table["ranked"]].groupby([Info.NETWORK, Info.OP, Info.DTYPE]):
+        group = group.sort_values("time_per_unit_s")
+        fastest = group.iloc[0]
+        for index, row in group.iterrows():
+            found = ratio_of(row, fastest) if index != group.index[0] else stats.Estimate(
+                1.0, 1.0, 1.0, row["processes"])
+            table.loc[index, ["ratio", "ratio_low", "ratio_high"]] = [
+                row["time_per_unit_s"] / fastest["time_per_unit_s"], found.low, found.high]
+        rows = [row for _, row in group.iterrows()]
+        ranks = stats.tie_ranks(rows, lambda a, b: ratio_of(b, a).includes(1.0))
+        table.loc[group.index, "rank"] = ranks
+        shared = pd.Series(ranks).duplicated(keep=False).to_numpy()
+        table.loc[group.index, "tied"] = shared
+    return table
+
+
 def with_failures(table: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
     """The predict and train cases, and a row for each of those that failed."""
     if failures.empty or "test" not in failures:
         return table
     failed = failures[failures["test"].isin([f"test_{op}" for op in OPS])].copy()
+    failed = failed.drop_duplicates([c for c in ("test", Info.VARIANT, Info.NETWORK, Info.DTYPE)
+                                     if c in failed])  # the same case in every block
+    if not table.empty and not failed.empty:  # timed in another block: its timing stands
+        timed = set(zip(table[Info.VARIANT], table[Info.NETWORK], table[Info.DTYPE],
+                        table[Info.OP]))
+        failed = failed[[(v, n, d, t.replace("test_", "")) not in timed for v, n, d, t in zip(
+            failed[Info.VARIANT], failed[Info.NETWORK], failed[Info.DTYPE], failed["test"])]]
     if failed.empty:
         return table
     failed[Info.OP] = failed["test"].str.replace("test_", "", regex=False)
@@ -226,16 +212,20 @@ def ranked_case(table: pd.DataFrame, network: str, op: str, dtype: str,
 
 # summary.csv's columns, from the main table's (renamed in summary_frame).
 SUMMARY_COLUMNS = ["network", "op", "dtype", "variant", "impl", "shape", "samples", "epochs",
-                   "sampled", "batch_size", "rounds", "median_s", "iqr_s", "time_per_unit_s",
-                   "samples_per_s", "ratio", "gflops", "gemm_share", "peak_rss_bytes",
-                   "cold_start_s", "verification", "max_error", "ranked", "device", "threads",
-                   "note"]
+                   "sampled", "batch_size", "rounds", "processes", "within_process",
+                   "time_per_unit_s", "low_s", "high_s", "samples_per_s", "rank", "tied",
+                   "ratio", "ratio_low", "ratio_high", "gflops", "gemm_share",
+                   "gemm_share_low", "gemm_share_high", "peak_rss_bytes", "cold_start_s",
+                   "verification", "max_error", "ranked", "device", "threads", "note"]
 
 
 def summary_frame(run: Run, table: pd.DataFrame) -> pd.DataFrame:
-    """summary.csv: the main table's columns, with the run and the machine first."""
+    """summary.csv: the main table's columns, with the run and the machine first; every
+    figure's 95% interval is in the `_low` and `_high` columns beside it."""
     summary = table.reindex(columns=SUMMARY_COLUMNS).rename(
-        columns={"time_per_unit_s": "time_per_sample_s", "ratio": "ratio_to_fastest"})
+        columns={"time_per_unit_s": "time_per_sample_s", "low_s": "time_per_sample_low_s",
+                 "high_s": "time_per_sample_high_s", "ratio": "ratio_to_fastest",
+                 "ratio_low": "ratio_to_fastest_low", "ratio_high": "ratio_to_fastest_high"})
     summary.insert(0, "run_id", run.name)
     summary.insert(1, "machine", run.manifest.get("machine", run.machine_info.get(
         "nnbench", {}).get("machine", "")))
@@ -278,22 +268,33 @@ def verification_text(row) -> str:
     return status or "-"
 
 
+def rank_text(row) -> str:
+    """A ranked case's place, with "=" when it shares it ("-" when not ranked)."""
+    if not row.ranked or not np.isfinite(row.rank):
+        return "-"
+    return f"{row.rank:.0f}{'=' if row.tied else ''}"
+
+
 def display_table(group: pd.DataFrame) -> pd.DataFrame:
-    """A group of the main table as the report shows it."""
+    """A group of the main table as the report shows it: every figure with its 95%
+    interval, and the processes it rests on."""
     rows = []
-    rank = 0
     for row in group.itertuples():
         failed = bool(row.failure)
-        rank += 1 if row.ranked else 0
         rows.append({
-            "#": rank if row.ranked else "-",
+            "#": rank_text(row),
             "implementation": row.variant,
             "time / sample": "-" if failed else seconds_text(row.time_per_unit_s),
-            "spread (IQR)": "-" if failed else share_text(row.spread),
+            "95% interval": "-" if failed else range_text(row.low_s, row.high_s, seconds_text),
+            "processes": "-" if failed else f"{row.processes:.0f}",
             "samples/s": "-" if failed else number_text(row.samples_per_s),
-            "vs fastest": ratio_text(row.ratio),
+            "vs fastest": ratio_text(row.ratio) + (
+                f" ({range_text(row.ratio_low, row.ratio_high, ratio_text)})"
+                if np.isfinite(row.ratio_low) and row.ratio != 1 else ""),
             "GFLOP/s": "-" if failed else number_text(row.gflops),
-            "of GEMM": share_text(row.gemm_share),
+            "of GEMM": share_text(row.gemm_share) + (
+                f" ({range_text(row.gemm_share_low, row.gemm_share_high, share_text)})"
+                if np.isfinite(row.gemm_share_low) else ""),
             "peak memory": bytes_text(row.peak_rss_bytes),
             "cold start": seconds_text(row.cold_start_s),
             "verified": verification_text(row),
@@ -488,6 +489,7 @@ class Frames:
     """The frames of one run that the report's sections and charts are drawn from."""
 
     run: Run
+    processes: pd.DataFrame  # process_frame
     cases: pd.DataFrame  # cases_frame
     records: pd.DataFrame  # records_frame
     table: pd.DataFrame  # main_table
@@ -495,6 +497,7 @@ class Frames:
 
     @classmethod
     def of(cls, run: Run) -> Frames:
-        cases = cases_frame(run)
-        return cls(run, cases, records_frame(run), main_table(run, cases),
-                   step_breakdowns(cases))
+        processes = process_frame(run)
+        cases = cases_frame(run, processes)
+        return cls(run, processes, cases, records_frame(run),
+                   main_table(run, cases, processes), step_breakdowns(cases))

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .cases import ratio_of
 from .checks import check_summary, check_values
-from .formatting import ratio_text, seconds_text, share_text, whole_seconds_text
+from .formatting import range_text, ratio_text, seconds_text, share_text, whole_seconds_text
 from .results import CLAIMS_STEP, Kind, Run
 from .tables import gemm_rates, ranked_case
 
@@ -118,25 +119,33 @@ def target_lines(run: Run, table: pd.DataFrame, cases: pd.DataFrame) -> list[str
 # ---- the measures: (target, dtype, run, main table, cases) -> a Finding, or None ----
 
 
+def share_with_interval(case) -> str:
+    """A case's share of the GEMM rate, and its interval when it has one."""
+    bounds = range_text(case["gemm_share_low"], case["gemm_share_high"], share_text)
+    return share_text(case["gemm_share"]) + (f" ({bounds})" if bounds != "-" else "")
+
+
 def fastest_share(target: Target, dtype: str, run, table, cases) -> Finding | None:
     """The fastest ranked case's share of the GEMM rate."""
     best = ranked_case(table, target.network, target.op, dtype)
     if best is None:
         return None
     return Finding(target, f"{target.what}, {dtype}: {best['variant']} at "
-                           f"{share_text(best['gemm_share'])} of the GEMM rate",
+                           f"{share_with_interval(best)} of the GEMM rate",
                    best["gemm_share"])
 
 
 def speedup(target: Target, dtype: str, run, table, cases) -> Finding | None:
-    """How many times faster the first variant ran than the second."""
+    """How many times faster the first variant ran than the second, with the interval."""
     fast, slow = (ranked_case(table, target.network, target.op, dtype, variant)
                   for variant in target.variants)
     if fast is None or slow is None:
         return None
-    ratio = slow["time_per_unit_s"] / fast["time_per_unit_s"]
-    return Finding(target, f"{target.what}, {dtype}: {fast['variant']} {ratio_text(ratio)} "
-                           f"faster than {slow['variant']}", ratio)
+    ratio = ratio_of(slow, fast)
+    bounds = range_text(ratio.low, ratio.high, ratio_text)
+    return Finding(target, f"{target.what}, {dtype}: {fast['variant']} "
+                           f"{ratio_text(ratio.value)}{f' ({bounds})' if bounds != '-' else ''}"
+                           f" faster than {slow['variant']}", ratio.value)
 
 
 def gemm_share(target: Target, dtype: str, run, table, cases) -> Finding | None:
@@ -146,7 +155,7 @@ def gemm_share(target: Target, dtype: str, run, table, cases) -> Finding | None:
         return None
     threads = "one thread" if target.one_thread else f"{case['threads']:.0f} threads"
     text = (f"{target.what}, {dtype}: {case['variant']} ({threads}) at "
-            f"{share_text(case['gemm_share'])} of the GEMM rate")
+            f"{share_with_interval(case)} of the GEMM rate")
     one_thread = gemm_rates(cases, threads=1)
     if target.one_thread and dtype in one_thread:
         text += f", {share_text(case['gflops'] / one_thread[dtype])} of the one-thread GEMM rate"
@@ -165,7 +174,11 @@ def side_by_side(target: Target, dtype: str, run, table, cases) -> Finding | Non
         setting = f" ({note})" if isinstance(note, str) and note else ""
         parts.append(f"{case['variant']}{setting} {seconds_text(case['time_per_unit_s'])} "
                      f"per sample")
-    return Finding(target, f"{target.what}, {dtype}: {', '.join(parts)}")
+    ratio = ratio_of(found[0], found[1])
+    bounds = range_text(ratio.low, ratio.high, ratio_text)
+    between = (f"; {found[0]['variant']} / {found[1]['variant']} {ratio_text(ratio.value)}"
+               + (f" ({bounds})" if bounds != "-" else ""))
+    return Finding(target, f"{target.what}, {dtype}: {', '.join(parts)}{between}")
 
 
 def run_seconds(target: Target, dtype: str, run, table, cases) -> Finding | None:
