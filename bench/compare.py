@@ -24,6 +24,7 @@ from .formatting import seconds_text
 from .results import GEMM_AFTER_STEP, OPS, PER_SAMPLE_KINDS, Info, Kind, Run
 from .tables import REFERENCE_VARIANT
 
+VERDICTS = (stats.SLOWER, stats.FASTER, stats.NO_CHANGE, stats.UNKNOWN)
 RULE = ("a case is called slower or faster only when Welch's t-test on the logs of its "
         "processes' times gives p < {alpha:g} and B/A is beyond 1 ± {min_effect:.0%}; B/A is "
         "the ratio of the geometric means of the processes' medians, with its 95% interval")
@@ -127,8 +128,17 @@ def compare(run_a: Run, run_b: Run, alpha: float = stats.ALPHA,
     summary["checked"] = int(checked.sum())
     summary["by_implementation"] = moves_by_implementation(long)
     summary["to_reference"] = reference_moves(long)
-    for verdict in (stats.FASTER, stats.SLOWER, stats.NO_CHANGE, stats.UNKNOWN):
-        summary[verdict] = int((long["verdict"] == verdict).sum())
+    # The verdicts that rest on processes are the ones counted; a case measured in one
+    # process (a sweep point, a step phase: a run's first block only) is tested over its
+    # rounds, which cannot see the noise between processes, and is counted apart. In runs of
+    # one process per case, that is all there is.
+    apart = long["within_process"].astype(bool)
+    counted = long[~apart] if (~apart).any() else long
+    summary["counted"] = len(counted)
+    summary["apart"] = {verdict: int((long[apart]["verdict"] == verdict).sum())
+                        for verdict in VERDICTS} if (~apart).any() else {}
+    for verdict in VERDICTS:
+        summary[verdict] = int((counted["verdict"] == verdict).sum())
     summary["within_process"] = [run.name for run, side in ((run_a, "a"), (run_b, "b"))
                                  if not (merged[f"processes_{side}"] > 1).any()]
     summary["rule"] = RULE.format(alpha=alpha, min_effect=min_effect)
@@ -145,6 +155,7 @@ def with_verdicts(merged: pd.DataFrame, alpha: float, min_effect: float) -> pd.D
     merged["ratio_high"] = [c.ratio.high if c else math.nan for c in found]
     merged["p_value"] = [c.p_value if c else math.nan for c in found]
     merged["verdict"] = [c.verdict if c else "" for c in found]
+    merged["within_process"] = [c.ratio.within_process if c else True for c in found]
     return merged
 
 
@@ -164,7 +175,10 @@ def moves_by_implementation(long: pd.DataFrame) -> pd.DataFrame:
     """Per implementation (in the runs' order), its cases over 1 ms, how many moved by more
     than 5%, and the ratio farthest from 1: which rows of a table a comparison can trust."""
     groups = long["ratio"].groupby(implementation_of(long), sort=False)
-    verdicts = long["verdict"].groupby(implementation_of(long), sort=False)
+    # Verdicts as the summary counts them: those resting on processes, where there are any.
+    apart = long["within_process"].astype(bool)
+    verdict = long["verdict"].where(~apart | apart.all(), "")
+    verdicts = verdict.groupby(implementation_of(long), sort=False)
     return pd.DataFrame({
         "cases": groups.size(),
         "slower": verdicts.agg(lambda v: int((v == stats.SLOWER).sum())),
@@ -218,7 +232,8 @@ def summary_lines(summary: dict) -> list[str]:
     lines = ["", f"{summary['shared']} shared cases; geometric mean of B/A "
                  f"{summary['geometric_mean']:.3f}; only in A: {summary['only_a']}, only in B: "
                  f"{summary['only_b']}",
-             f"Verdicts, of the {summary['over_1ms']} cases with medians over 1 ms: "
+             f"Verdicts, of the {summary['counted']} cases with medians over 1 ms"
+             + (" measured in several processes" if summary["apart"] else "") + ": "
              f"{summary[stats.SLOWER]} slower, {summary[stats.FASTER]} faster, "
              f"{summary[stats.NO_CHANGE]} no change"
              + (f", {summary[stats.UNKNOWN]} unknown (too few rounds to test)"
@@ -233,6 +248,14 @@ def summary_lines(summary: dict) -> list[str]:
                      f"over {REFERENCE_VARIANT}'s of the same network, operation and dtype): "
                      f"{steady} of {len(to_reference)} moved by at most 5%; median move "
                      f"{(to_reference - 1).abs().median():.1%}")
+    if summary["apart"] and sum(summary["apart"].values()):
+        apart = summary["apart"]
+        lines.append(f"Not counted: {sum(apart.values())} cases over 1 ms measured in one "
+                     f"process only (the sweeps and step phases of a run's first block), whose "
+                     f"verdicts rest on the rounds within that process and call more changes "
+                     f"than there are: {apart[stats.SLOWER]} slower, {apart[stats.FASTER]} "
+                     f"faster, {apart[stats.NO_CHANGE]} no change, {apart[stats.UNKNOWN]} "
+                     f"unknown.")
     if summary["within_process"]:
         names = " and ".join(summary["within_process"])
         lines.append(f"Note: {names} measured each case in one process, so the intervals and "

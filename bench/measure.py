@@ -294,7 +294,7 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         return verify_train_step(variant, impl, built, X[:first], Y[:first], lr, dtype)
 
     sampled = variant.impl in SAMPLED
-    planned = planned_sizes(benchmark.name)
+    planned = planned_sizes(getattr(benchmark, "name", ""))
     if planned is not None:
         n, epochs, rounds = planned.samples, planned.epochs, planned.rounds
         verdict = verify(n)
@@ -344,7 +344,7 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
         impl.predict(X[:n])
 
     sampled = variant.impl in SAMPLED
-    planned = planned_sizes(benchmark.name)
+    planned = planned_sizes(getattr(benchmark, "name", ""))
     if planned is not None:
         n, iterations, rounds = planned.samples, planned.iterations, planned.rounds
         verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
@@ -385,22 +385,37 @@ class Sizes:
 
 
 @functools.cache
-def first_block_sizes() -> dict[str, Sizes]:
-    """The sizes of every predict and train case of the first block's JSON, by case name
-    (none without one, or when it cannot be read: then each case sizes itself)."""
+def first_block_document() -> dict:
+    """The first block's JSON of this process's variant (empty without one, or when it cannot
+    be read: then each case sizes itself)."""
     path = os.environ.get(SIZING_ENV)
     if not path:
         return {}
     try:
-        document = read_benchmark_json(Path(path))
+        return read_benchmark_json(Path(path))
     except RunDataError:
         return {}
+
+
+@functools.cache
+def first_block_sizes() -> dict[str, Sizes]:
+    """The sizes of every predict and train case of the first block, by case name."""
     return {bench["name"]: Sizes(int(bench["extra_info"][Info.SAMPLES]),
                                  int(bench["extra_info"].get(Info.EPOCHS, 1)),
                                  int(bench["stats"].get("iterations", 1)),
                                  int(bench["stats"]["rounds"]))
-            for bench in document["benchmarks"]
+            for bench in first_block_document().get("benchmarks", [])
             if bench["extra_info"].get(Info.KIND) in (Kind.PREDICT, Kind.TRAIN)}
+
+
+def first_block_cold_start_s(variant: str, network: str) -> float | None:
+    """The first block's cold start of `variant` on `network`, in seconds (None: none)."""
+    for bench in first_block_document().get("benchmarks", []):
+        info = bench["extra_info"]
+        if (info.get(Info.KIND), info.get(Info.VARIANT), info.get(Info.NETWORK)) == (
+                Kind.COLD_START, variant, network):
+            return float(bench["stats"]["median"])
+    return None
 
 
 def planned_sizes(name: str) -> Sizes | None:

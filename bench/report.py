@@ -191,9 +191,10 @@ def headline_lines(table: pd.DataFrame) -> list[str]:
         if np.isfinite(best["gemm_share"]):
             line += f", {share_text(best['gemm_share'])} of the GEMM rate"
         tied = ranked[ranked["rank"] == best["rank"]].iloc[1:]
-        for row in tied.itertuples():
-            line += (f"; {best[Info.VARIANT]} and {row.variant}: no difference at this "
-                     f"precision ({range_text(row.ratio_low, row.ratio_high, ratio_text)})")
+        if not tied.empty:
+            line += "; no difference at this precision from " + ", ".join(
+                f"{row.variant} ({range_text(row.ratio_low, row.ratio_high, ratio_text)})"
+                for row in tied.itertuples())
         worst = ranked.iloc[-1]
         if len(ranked) > len(tied) + 1:
             line += (f"; slowest {worst[Info.VARIANT]}, {ratio_text(worst['ratio'])} "
@@ -268,7 +269,8 @@ def method_section(m: Material) -> list[str]:
         "data from the same weights: the outputs (predict) or the weights after one training "
         "step (train), within 1e-9 (float64) or 1e-4 (float32) by the project's tolerance "
         "rule (nnbench.tolerance). A case that disagrees is shown but not ranked.",
-        f"- Every predict, train, GEMM and cold-start case was measured in "
+        "- Every predict, train and GEMM case (and the cold start of those that start in "
+        "under 2 s) was measured in "
         f"{processes_text(m.run)}, in blocks: each block ran every implementation once, in an "
         "order drawn from a seeded generator (the manifest records the seed and the orders), "
         "so that a slow minute of the machine fell on all alike. The first block sized each "

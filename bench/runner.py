@@ -16,7 +16,8 @@ machine falls on every implementation alike; bench/stats.py turns the processes 
 intervals. The first block is also the calibration: it sizes each case (samples, epochs,
 calls, rounds), and the later blocks' processes read those sizes from its JSON
 (`SIZING_ENV`) and time the same work. The sweeps, loss curves and memory probes run in the
-first block only (`ONCE_FILES`); cold start in every block. With more than one block a step
+first block only (`ONCE_FILES`); cold start in every block for the variants whose first
+start was cheap (`ColdStart.repeat_below_s`). With more than one block a step
 is named `<variant>.<block>`. After the blocks, `claims` (when given a budget): `nnbench
 claims --json ...`, the seed write-ups' figures re-measured (bench/claims.py), written to the
 run directory's `claims.json`, which the report turns into its claims section.

@@ -6,14 +6,16 @@ here rests on: a process's figure is the median of its rounds, a case's figure i
 geometric mean of its processes' figures, and the interval is Student's t over their logs
 (scipy.stats). A ratio of two cases of one run pairs their processes by block, so that a
 slow minute that fell on both cancels; two runs have no blocks in common, so `change` compares
-their processes unpaired (Welch's t). A case measured in one process only gets the same
-statistics over its rounds, and says so (`within_process`): such an interval is too narrow.
+their processes unpaired (Welch's t). A case measured in one process only gets the median of
+its rounds with a bootstrap interval over them, and says so (`within_process`): such an
+interval is too narrow. Its ratios and tests fall back to the rounds likewise.
 docs/statistics.md explains the choices.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -73,7 +75,9 @@ def log_estimate(logs: np.ndarray, within_process: bool = False) -> Estimate:
         return Estimate(math.exp(centre), math.nan, math.nan, 1, within_process)
     if np.ptp(logs) == 0:  # identical values: t is undefined, the interval a point
         return Estimate(math.exp(centre), math.exp(centre), math.exp(centre), n, within_process)
-    low, high = stats.ttest_1samp(logs, 0.0).confidence_interval(LEVEL)
+    with warnings.catch_warnings():  # nearly identical values: scipy warns, the interval holds
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = stats.ttest_1samp(logs, 0.0).confidence_interval(LEVEL)
     return Estimate(math.exp(centre), math.exp(low), math.exp(high), n, within_process)
 
 
@@ -93,8 +97,25 @@ def estimate(rounds: Rounds) -> Estimate:
     figures = process_figures(rounds)
     if len(figures) >= 2:
         return log_estimate(_log(list(figures.values())))
-    values = next((values for values in rounds.values() if len(values)), [])
-    return log_estimate(_log(values), within_process=True)
+    values = np.exp(_log(next((values for values in rounds.values() if len(values)), [])))
+    return median_estimate(values)
+
+
+def median_estimate(values: np.ndarray) -> Estimate:
+    """One process: the median of its rounds, with a percentile bootstrap interval over them
+    (`within_process`; seeded, so the same rounds give the same interval)."""
+    if len(values) == 0:
+        return NO_ESTIMATE
+    centre = float(np.median(values))
+    if len(values) == 1:
+        return Estimate(centre, math.nan, math.nan, 1, True)
+    if np.ptp(values) == 0:
+        return Estimate(centre, centre, centre, len(values), True)
+    found = stats.bootstrap((values,), np.median, confidence_level=LEVEL, method="percentile",
+                            n_resamples=2000, random_state=0)
+    low, high = found.confidence_interval
+    return Estimate(centre, min(float(low), centre), max(float(high), centre), len(values),
+                    True)
 
 
 def ratio(a: Rounds, b: Rounds) -> Estimate:
@@ -132,8 +153,10 @@ def welch(logs_a: np.ndarray, logs_b: np.ndarray, within_process: bool = False
     if np.ptp(logs_a) == 0 and np.ptp(logs_b) == 0:
         p = 1.0 if centre == 1 else 0.0
         return Estimate(centre, centre, centre, n, within_process), p
-    result = stats.ttest_ind(logs_a, logs_b, equal_var=False)
-    low, high = result.confidence_interval(LEVEL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.ttest_ind(logs_a, logs_b, equal_var=False)
+        low, high = result.confidence_interval(LEVEL)
     return Estimate(centre, math.exp(low), math.exp(high), n, within_process), float(result.pvalue)
 
 

@@ -468,11 +468,14 @@ def cold_starts(cases: pd.DataFrame) -> pd.DataFrame:
 def cold_start_table(cases: pd.DataFrame) -> pd.DataFrame:
     """Every cold start with its phases, as the report shows them."""
     cold = cases[cases[Info.KIND] == Kind.COLD_START].reindex(columns=[
-        Info.VARIANT, Info.NETWORK, "median_s", "import_s", "build_s", "first_step_s",
-        "cached_wall_s", "peak_rss_bytes", Info.REFUSED])
+        Info.VARIANT, Info.NETWORK, "median_s", "low_s", "high_s", "processes", "import_s",
+        "build_s", "first_step_s", "cached_wall_s", "peak_rss_bytes", Info.REFUSED])
     return pd.DataFrame({
         "implementation": cold[Info.VARIANT], "network": cold[Info.NETWORK],
         "cold start": cold["median_s"].map(seconds_text),
+        "95% interval": [range_text(low, high, seconds_text)
+                         for low, high in zip(cold["low_s"], cold["high_s"])],
+        "processes": cold["processes"].map(lambda n: f"{n:.0f}" if n == n else "-"),
         "import": cold["import_s"].map(seconds_text),
         "build": cold["build_s"].map(seconds_text),
         "first step": cold["first_step_s"].map(seconds_text),

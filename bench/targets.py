@@ -16,7 +16,7 @@ import pandas as pd
 from .cases import ratio_of
 from .checks import check_summary, check_values
 from .formatting import range_text, ratio_text, seconds_text, share_text, whole_seconds_text
-from .results import CLAIMS_STEP, Kind, Run
+from .results import CLAIMS_STEP, Info, Kind, Run
 from .tables import gemm_rates, ranked_case
 
 AT_LEAST, AT_MOST = "at least", "at most"
@@ -62,6 +62,8 @@ TARGETS = (
            dtypes=BOTH, variants=("keras", "keras-fast")),
     Target("This {mode} run", "run_seconds", 600, AT_MOST, "seconds", modes=("default",)),
     Target("This {mode} run", "run_seconds", 60, AT_MOST, "seconds", modes=("quick",)),
+    Target("Precision", "precision",
+           see="docs/statistics.md says how to narrow it"),
     Target("Repeatability", "machine_check", 0.05, AT_MOST,
            stated="a repeat on a quiet machine moves no median over 1 ms by more than "
                   "{threshold}", see="`nnbench compare` measures it"),
@@ -212,7 +214,27 @@ def machine_check(target: Target, dtype: str, run, table, cases) -> Finding | No
                    f"{check_summary(values)} (\"How steady the machine was\")")
 
 
+def precision(target: Target, dtype: str, run, table, cases) -> Finding | None:
+    """The median width of the 95% intervals, relative to their figures, over the cases over
+    1 ms that every block measured (every case, in a run of one block)."""
+    if cases.empty or "high_s" not in cases:
+        return None
+    most = cases["processes"].max()
+    timed = cases[(cases["median_s"] > 1e-3) & (cases["processes"] == most)
+                  & (cases[Info.KIND] != Kind.LOSS_CURVE)]
+    widths = ((timed["high_s"] - timed["low_s"]) / timed["time_per_unit_s"]).dropna()
+    if widths.empty:
+        return None
+    where = f"{most:.0f} processes each" if most > 1 else "one process each, within-process"
+    return Finding(target, f"{target.what}: the median 95% interval spans "
+                           f"{share_text(widths.median())} of its figure, over the "
+                           f"{len(widths)} cases over 1 ms ({where}; 90th percentile "
+                           f"{share_text(widths.quantile(0.9))})", widths.median(),
+                   after=f"; {target.see}")
+
+
 MEASURES: dict[str, Callable[..., Finding | None]] = {
     "fastest_share": fastest_share, "speedup": speedup, "gemm_share": gemm_share,
     "side_by_side": side_by_side, "run_seconds": run_seconds, "machine_check": machine_check,
+    "precision": precision,
 }

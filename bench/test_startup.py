@@ -1,8 +1,9 @@
 """Cold start, measured in a fresh process (bench/probe.py): import + build + one training
 step on one mini-batch, timed from outside the process; Numba compiles here (with an empty
 cache: the first run on a machine) and TensorFlow traces. When the probe leaves a compile cache
-behind, one more probe reusing it shows a user's second start. Every block of a run measures
-it again, so that its figure has an interval over processes like every other.
+behind, one more probe reusing it shows a user's second start. A run's later blocks measure it
+again where the first block's start took under `ColdStart.repeat_below_s` (2 s), so that its
+figure has an interval over processes like every other where that costs little.
 """
 
 import shutil

@@ -158,6 +158,9 @@ class ColdStart:
     networks: tuple[str, ...]
     variants: tuple[str, ...] | None  # None: every variant
     rounds: int
+    # A later block starts a variant again only if its first block's start took less: a
+    # Numba compile or a TensorFlow start costs seconds in every block.
+    repeat_below_s: float = 2.0
 
 
 @dataclass(frozen=True)

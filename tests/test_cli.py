@@ -108,6 +108,8 @@ BAD_RUN_OPTIONS = [
     *[("--claims-budget", value, "--claims-budget must be a finite number of seconds >= 0")
       for value in ("-1", "nan", "inf")],
     *[("--threads", value, "--threads must be at least 1") for value in ("0", "-2")],
+    *[("--repeats", value, "--repeats must be a whole number of at least 1")
+      for value in ("0", "-3")],
 ]
 
 

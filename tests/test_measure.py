@@ -73,7 +73,7 @@ class RecordingBenchmark:
 
 
 @pytest.mark.parametrize(("warm_up_s", "timings", "rounds"), [
-    (0.31, 2, 50),  # mostly compiling: timed again, warm (0.01 s), and sized by that
+    (0.31, 2, 20),  # mostly compiling: timed again, warm (0.01 s), and sized by that
     (1.5, 1, 3),  # over RETIME_BELOW_S: sized by the warm-up, the fewest rounds either way
 ])
 def test_a_warm_up_that_compiled_does_not_size_the_case(monkeypatch, warm_up_s, timings,
