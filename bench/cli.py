@@ -210,7 +210,7 @@ def add_run(commands):
                              "core)")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, few rounds, float64, one process per variant: a "
-                             "smoke test of about a minute")
+                             "smoke test of a minute or two")
     parser.add_argument("--repeats", type=int, metavar="N",
                         help="processes per variant, run in N blocks of every variant "
                              "(default 3, quick 1); more give narrower intervals")

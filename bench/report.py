@@ -262,9 +262,9 @@ def sampling_lines(table: pd.DataFrame, mode: str) -> list[str]:
 def method_section(m: Material) -> list[str]:
     return [
         "## How this was measured", "",
-        "- Every implementation ran in its own process (`nnbench run`: pytest-benchmark, one "
-        "process per implementation), with the thread setting above; the GEMM rate was "
-        "measured in the same run, under the same setting.",
+        "- Every implementation ran in processes of its own (`nnbench run`: pytest-benchmark, "
+        "one process per implementation and block), with the thread setting above; the GEMM "
+        "rate was measured in the same blocks, under the same setting.",
         "- Before timing, each case checked the implementation against numpy_vec on the same "
         "data from the same weights: the outputs (predict) or the weights after one training "
         "step (train), within 1e-9 (float64) or 1e-4 (float32) by the project's tolerance "
