@@ -90,7 +90,7 @@ def cases_frame(run: Run, processes: pd.DataFrame | None = None) -> pd.DataFrame
         row.update(rounds_by_block=rounds, processes=len(rounds),
                    within_process=figure.within_process, time_per_unit_s=figure.value,
                    low_s=figure.low, high_s=figure.high, median_s=figure.value * row["units"],
-                   min_s=part["min_s"].min(), blocks=list(rounds),
+                   min_s=part["min_s"].min(),
                    first_rounds=part["first_rounds"].median())
         mismatched = part[part[Info.VERIFICATION] == Verified.MISMATCH]
         if not mismatched.empty:  # a process that disagreed makes the case disagree

@@ -128,21 +128,26 @@ def compare(run_a: Run, run_b: Run, alpha: float = stats.ALPHA,
     summary["checked"] = int(checked.sum())
     summary["by_implementation"] = moves_by_implementation(long)
     summary["to_reference"] = reference_moves(long)
-    # The verdicts that rest on processes are the ones counted; a case measured in one
-    # process (a sweep point, a step phase: a run's first block only) is tested over its
-    # rounds, which cannot see the noise between processes, and is counted apart. In runs of
-    # one process per case, that is all there is.
-    apart = long["within_process"].astype(bool)
-    counted = long[~apart] if (~apart).any() else long
-    summary["counted"] = len(counted)
-    summary["apart"] = {verdict: int((long[apart]["verdict"] == verdict).sum())
-                        for verdict in VERDICTS} if (~apart).any() else {}
+    counts = counted(long)
+    counted_cases = long[counts]
+    summary["counted"] = len(counted_cases)
+    summary["apart"] = {verdict: int((long[~counts]["verdict"] == verdict).sum())
+                        for verdict in VERDICTS} if (~counts).any() else {}
     for verdict in VERDICTS:
-        summary[verdict] = int((counted["verdict"] == verdict).sum())
+        summary[verdict] = int((counted_cases["verdict"] == verdict).sum())
     summary["within_process"] = [run.name for run, side in ((run_a, "a"), (run_b, "b"))
                                  if not (merged[f"processes_{side}"] > 1).any()]
     summary["rule"] = RULE.format(alpha=alpha, min_effect=min_effect)
     return merged, summary
+
+
+def counted(long: pd.DataFrame) -> pd.Series:
+    """Which verdicts the summary counts: those that rest on processes. A case measured in
+    one process (a sweep point, a step phase: a run's first block only) is tested over its
+    rounds, which cannot see the noise between processes, and is counted apart; in runs of one
+    process per case, that is all there is, and all are counted."""
+    apart = long["within_process"].astype(bool)
+    return ~apart | apart.all()
 
 
 def with_verdicts(merged: pd.DataFrame, alpha: float, min_effect: float) -> pd.DataFrame:
@@ -175,10 +180,8 @@ def moves_by_implementation(long: pd.DataFrame) -> pd.DataFrame:
     """Per implementation (in the runs' order), its cases over 1 ms, how many moved by more
     than 5%, and the ratio farthest from 1: which rows of a table a comparison can trust."""
     groups = long["ratio"].groupby(implementation_of(long), sort=False)
-    # Verdicts as the summary counts them: those resting on processes, where there are any.
-    apart = long["within_process"].astype(bool)
-    verdict = long["verdict"].where(~apart | apart.all(), "")
-    verdicts = verdict.groupby(implementation_of(long), sort=False)
+    verdicts = long["verdict"].where(counted(long), "").groupby(implementation_of(long),
+                                                                sort=False)
     return pd.DataFrame({
         "cases": groups.size(),
         "slower": verdicts.agg(lambda v: int((v == stats.SLOWER).sum())),

@@ -294,7 +294,7 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         return verify_train_step(variant, impl, built, X[:first], Y[:first], lr, dtype)
 
     sampled = variant.impl in SAMPLED
-    planned = planned_sizes(getattr(benchmark, "name", ""))
+    planned = first_block_sizes().get(getattr(benchmark, "name", ""))
     if planned is not None:
         n, epochs, rounds = planned.samples, planned.epochs, planned.rounds
         verdict = verify(n)
@@ -344,7 +344,7 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
         impl.predict(X[:n])
 
     sampled = variant.impl in SAMPLED
-    planned = planned_sizes(getattr(benchmark, "name", ""))
+    planned = first_block_sizes().get(getattr(benchmark, "name", ""))
     if planned is not None:
         n, iterations, rounds = planned.samples, planned.iterations, planned.rounds
         verdict = verify_predict(variant, impl, built, X[:n], dtype)  # also the warm-up call
@@ -416,11 +416,6 @@ def first_block_cold_start_s(variant: str, network: str) -> float | None:
                 Kind.COLD_START, variant, network):
             return float(bench["stats"]["median"])
     return None
-
-
-def planned_sizes(name: str) -> Sizes | None:
-    """The first block's sizes of the case named `name`, or None."""
-    return first_block_sizes().get(name)
 
 
 def preset_params(preset) -> Callable[[NetworkSpec], Params]:

@@ -170,14 +170,18 @@ def now() -> str:
 # ---- one step ----
 
 
-def step_environment(step: Step, selection: dict[str, str], threads: int,
-                     progress_file: Path) -> dict[str, str]:
+def step_environment(step: Step, selection: dict[str, str], threads: int, scratch: Path,
+                     sizes: Path | None) -> dict[str, str]:
+    """A step's environment: the threads, the selection, its block, where the progress and
+    the run's datasets are kept (`scratch`), and the first block's JSON to time again."""
     env = {**os.environ, **thread_environment(threads), **selection,
-           "NNBENCH_PROGRESS_FILE": str(progress_file),
+           "NNBENCH_PROGRESS_FILE": str(scratch / "case"), DATA_CACHE_ENV: str(scratch / "data"),
+           BLOCK_ENV: str(step.block),
            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     if step.kind == StepKind.VARIANT:
         env[SELECTION_ENV["variants"]] = step.group
-    env[BLOCK_ENV] = str(step.block)
+    if sizes is not None:
+        env[SIZING_ENV] = str(sizes)
     return env
 
 
@@ -407,12 +411,10 @@ def planned_steps(orders: list[list[str]]) -> list[Step]:
     for block, order in enumerate(orders, start=1):
         for group in order:
             name = group if len(orders) == 1 else f"{group}.{block}"
-            if group == GEMM_STEP:
-                files = GEMM_FILES + (BREAKDOWN_FILES if block == 1 else [])
-                steps.append(Step(name, StepKind.GEMM, files, group=group, block=block))
-            else:
-                files = CASE_FILES + (ONCE_FILES if block == 1 else [])
-                steps.append(Step(name, StepKind.VARIANT, files, group=group, block=block))
+            gemm = group == GEMM_STEP
+            files, once = (GEMM_FILES, BREAKDOWN_FILES) if gemm else (CASE_FILES, ONCE_FILES)
+            steps.append(Step(name, StepKind.GEMM if gemm else StepKind.VARIANT,
+                              files + (once if block == 1 else []), group=group, block=block))
     return steps
 
 
@@ -441,20 +443,16 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
     kept only when the step ran to its end.
     """
     with tempfile.TemporaryDirectory(prefix="nnbench-run-") as scratch:
-        progress_file = Path(scratch, "case")
-        data_cache = Path(scratch, "data")  # the datasets, loaded once (bench/conftest.py)
-        data_cache.mkdir()
-        display = Display(steps, progress_file, progress)
+        scratch = Path(scratch)
+        (scratch / "data").mkdir()  # the datasets, loaded once (bench/conftest.py)
+        display = Display(steps, scratch / "case", progress)
         try:
             for step in steps:
                 step_started = time.perf_counter()
                 step.status = Status.RUNNING
                 save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this
-                env = step_environment(step, selection, threads, progress_file)
-                env[DATA_CACHE_ENV] = str(data_cache)
-                sizes = first_block_json(steps, step, run_dir)
-                if sizes is not None:
-                    env[SIZING_ENV] = str(sizes)
+                env = step_environment(step, selection, threads, scratch,
+                                       first_block_json(steps, step, run_dir))
                 run_step(step, run_dir, env, step.timeout_s or timeout_s, display)
                 display.finish(step)
                 save_manifest(run_dir, manifest, steps)

@@ -46,11 +46,6 @@ class Estimate:
         """Whether `x` lies in the interval (False without one)."""
         return bool(self.low <= x <= self.high)
 
-    def scaled(self, factor: float) -> Estimate:
-        """The same estimate, figure and bounds multiplied by `factor` > 0."""
-        return Estimate(self.value * factor, self.low * factor, self.high * factor, self.n,
-                        self.within_process)
-
     def inverted(self) -> Estimate:
         """The estimate of 1 / the figure."""
         return Estimate(1 / self.value, 1 / self.high, 1 / self.low, self.n,
@@ -65,20 +60,20 @@ def _log(values) -> np.ndarray:
     return np.log(values[np.isfinite(values) & (values > 0)])
 
 
-def log_estimate(logs: np.ndarray, within_process: bool = False) -> Estimate:
+def log_estimate(logs: np.ndarray) -> Estimate:
     """exp of the mean of `logs`, with the t interval of that mean (no interval from one)."""
     n = len(logs)
     if n == 0:
         return NO_ESTIMATE
     centre = float(np.mean(logs))
     if n == 1:
-        return Estimate(math.exp(centre), math.nan, math.nan, 1, within_process)
+        return Estimate(math.exp(centre), math.nan, math.nan, 1)
     if np.ptp(logs) == 0:  # identical values: t is undefined, the interval a point
-        return Estimate(math.exp(centre), math.exp(centre), math.exp(centre), n, within_process)
+        return Estimate(math.exp(centre), math.exp(centre), math.exp(centre), n)
     with warnings.catch_warnings():  # nearly identical values: scipy warns, the interval holds
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = stats.ttest_1samp(logs, 0.0).confidence_interval(LEVEL)
-    return Estimate(math.exp(centre), math.exp(low), math.exp(high), n, within_process)
+    return Estimate(math.exp(centre), math.exp(low), math.exp(high), n)
 
 
 # A case's measurements: block -> the per-unit times of the rounds its process timed there.

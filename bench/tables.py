@@ -130,13 +130,13 @@ def with_ranks(table: pd.DataFrame) -> pd.DataFrame:
     table["tied"] = False
     for _, group in table[table["ranked"]].groupby([Info.NETWORK, Info.OP, Info.DTYPE]):
         group = group.sort_values("time_per_unit_s")
-        fastest = group.iloc[0]
-        for index, row in group.iterrows():
-            found = ratio_of(row, fastest) if index != group.index[0] else stats.Estimate(
-                1.0, 1.0, 1.0, row["processes"])
-            table.loc[index, ["ratio", "ratio_low", "ratio_high"]] = [
-                row["time_per_unit_s"] / fastest["time_per_unit_s"], found.low, found.high]
         rows = [row for _, row in group.iterrows()]
+        fastest = rows[0]
+        found = [stats.Estimate(1.0, 1.0, 1.0, fastest["processes"])]
+        found += [ratio_of(row, fastest) for row in rows[1:]]
+        table.loc[group.index, "ratio"] = group["time_per_unit_s"] / fastest["time_per_unit_s"]
+        table.loc[group.index, "ratio_low"] = [ratio.low for ratio in found]
+        table.loc[group.index, "ratio_high"] = [ratio.high for ratio in found]
         ranks = stats.tie_ranks(rows, lambda a, b: ratio_of(b, a).includes(1.0))
         table.loc[group.index, "rank"] = ranks
         shared = pd.Series(ranks).duplicated(keep=False).to_numpy()
@@ -492,7 +492,6 @@ class Frames:
     """The frames of one run that the report's sections and charts are drawn from."""
 
     run: Run
-    processes: pd.DataFrame  # process_frame
     cases: pd.DataFrame  # cases_frame
     records: pd.DataFrame  # records_frame
     table: pd.DataFrame  # main_table
@@ -502,5 +501,5 @@ class Frames:
     def of(cls, run: Run) -> Frames:
         processes = process_frame(run)
         cases = cases_frame(run, processes)
-        return cls(run, processes, cases, records_frame(run),
-                   main_table(run, cases, processes), step_breakdowns(cases))
+        return cls(run, cases, records_frame(run), main_table(run, cases, processes),
+                   step_breakdowns(cases))
