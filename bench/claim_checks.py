@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import nnbench
 import numpy as np
 from nnbench import networks
-from nnbench.errors import BudgetError
+from nnbench.errors import UnsupportedError
 from nnbench.spec import NetworkSpec, init_params
 from nnbench.tolerance import largest_relative_error
 
@@ -73,7 +73,7 @@ def a2_width(preset_name: str, width: int, data, budget: int) -> Finding:
     megabytes = f"{numbers['long_form_bytes'] / 1e6:.3g} MB for one sample"
     try:
         impl = nnbench.create("jacobian", preset.spec, preset.initial_params())
-    except BudgetError as exc:  # over the memory budget: reported, not run
+    except UnsupportedError as exc:  # over the memory budget: reported, not run
         return Finding(f"784-{width}-10: the long form would need {megabytes}", NOT_RUN,
                        "jacobian", str(exc), data=numbers)
     X, Y = data.X_train, data.Y_train

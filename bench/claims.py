@@ -42,7 +42,7 @@ from .verdicts import (
     Trained,
     judge_run,
 )
-from .workloads import SAMPLED
+from .workloads import is_sampled
 
 RUN_FILE = "claims.json"  # a run directory's findings, which its report shows
 VERDICTS = (REPRODUCED, WITHIN, DIFFERS, NOT_RUN)  # every verdict a finding can carry
@@ -99,7 +99,7 @@ def estimate_fit_seconds(name, preset, X, Y, epochs, lr, batch_size,
     far says it would take over `budget`, and probing stops once one takes it: the real run
     would take longer still."""
     batch = min(batch_size or len(X), len(X), 256)
-    if name in SAMPLED:  # one sample at a time: its cost per sample is the same in any batch
+    if is_sampled(name):  # one sample at a time: its cost per sample is the same in any batch
         batch = min(batch, 2)
     probe = nnbench.create(name, preset.spec, preset.initial_params())
     Xb, Yb = X[:batch], Y[:batch]
@@ -107,7 +107,7 @@ def estimate_fit_seconds(name, preset, X, Y, epochs, lr, batch_size,
     def seconds_for(steps: int) -> float:  # one full-batch step per epoch
         return timing.seconds(lambda: probe.fit(Xb, Yb, epochs=steps, lr=lr))
 
-    if name not in SAMPLED:
+    if not is_sampled(name):
         seconds_for(1)  # warm-up: JIT compilation, graph tracing
     steps = len(X) * epochs / batch  # the real run's work, in steps of this probe's batch
     cost = timing.cost_of(seconds_for, math.ceil(steps), 0.05, growth=10, long_enough_s=budget,

@@ -2,12 +2,15 @@
 
     nnbench list                                  implementations (and why any can't run), presets
     nnbench train --impl numpy --network mnist    train a preset, print loss per epoch and accuracy
+    nnbench verify [--impl ./mine.py:Mine]        every implementation against numpy_vec
     nnbench run [--quick] [--out DIR]             measure every implementation, write results/
     nnbench report [RUN]                          rebuild the report from a run's raw JSON
     nnbench compare RUN_A RUN_B                   every shared case: B/A, its interval, a verdict
 
-Every error nnbench raises on purpose (bad input, missing data, an unavailable implementation)
-ends the command with one readable line on stderr and exit status 2, never a traceback.
+Every `--impl` takes a registered name or a class of your own, `module:Class` or
+`./file.py:Class` (nnbench/plugins.py). Every error nnbench raises on purpose (bad input, a
+path that is missing or of the wrong kind, missing data, an unavailable implementation) ends
+the command with one readable line on stderr and exit status 2, never a traceback.
 SIGINT (Ctrl-C) and SIGTERM end it with one line too, and the shell's exit status for the
 signal: 130 and 143 (`nnbench run` first stops its child processes and keeps what finished;
 bench/runner.py).
@@ -25,9 +28,18 @@ from pathlib import Path
 import nnbench
 from nnbench import networks
 from nnbench.base import check_training_settings
-from nnbench.errors import InputError, NNBenchError
+from nnbench.errors import (
+    InputError,
+    NNBenchError,
+    PluginError,
+    UnknownNameError,
+    UnsupportedError,
+)
+from nnbench.spec import DTYPES
 
+from . import paths, verify
 from .child import interrupt_signals, signals_held
+from .workloads import split_names
 
 EXIT_USAGE = 2
 
@@ -41,6 +53,8 @@ class Parser(argparse.ArgumentParser):
 
 def add_list(commands):
     parser = commands.add_parser("list", help="implementations, their availability, and presets")
+    parser.add_argument("--impl", nargs="+", metavar="IMPL",
+                        help="list these classes of your own too (module:Class, ./file.py:Class)")
     parser.add_argument("--markdown", action="store_true",
                         help="print the registry as the README's implementations table")
     parser.set_defaults(run=run_list)
@@ -58,15 +72,28 @@ def run_list(args) -> int:
     if args.markdown:
         print(implementations_markdown())
         return 0
+    broken = {}
+    for text in args.impl or []:
+        try:
+            nnbench.join(text)
+        except PluginError as exc:  # listed as unavailable; a bad path is still an error
+            broken[text] = str(exc)
     print("Implementations:")
-    for name, status in nnbench.available().items():
-        entry = nnbench.REGISTRY[name]
-        if status:
-            dtypes = ", ".join(nnbench.get_class(name).dtypes)
-            summary = entry.summary.replace("`", "").replace("**", "")  # markdown, for README
-            print(f"  {name:<15} available    {summary} [{dtypes}]")
-        else:
+    statuses = {**nnbench.available(), **{text: nnbench.Availability(False, reason)
+                                          for text, reason in broken.items()}}
+    for name, status in statuses.items():
+        if not status:
             print(f"  {name:<15} unavailable  {status.reason}")
+            continue
+        entry, cls = nnbench.entry(name), nnbench.get_class(name)
+        summary = (entry.summary.replace("`", "").replace("**", "")  # markdown, for README
+                   or "(no docstring)")
+        origin = f" ({entry.origin})" if entry.origin else ""
+        print(f"  {name:<15} available    {summary}{origin} [{', '.join(cls.dtypes)}]")
+        for reason, presets in unsupported_presets(cls).items():
+            print(f"  {'':<15}   not supported: {', '.join(presets)}: {reason}")
+    for line in nnbench.refused():
+        print(f"  refused: {line}")
     print("\nPresets:")
     for preset in networks.PRESETS.values():
         spec = preset.spec
@@ -78,12 +105,24 @@ def run_list(args) -> int:
     return 0
 
 
+def unsupported_presets(cls) -> dict[str, list[str]]:
+    """The presets (in float64) an implementation declares it cannot compute, by reason."""
+    declined: dict[str, list[str]] = {}
+    for preset in networks.PRESETS.values():
+        reason = cls.supports(preset.spec, "float64")
+        if reason is not None:
+            declined.setdefault(reason, []).append(preset.name)
+    return declined
+
+
 def add_train(commands):
     parser = commands.add_parser(
         "train", help="train a preset with one implementation",
         description="Train a preset network with one implementation; the preset's settings "
                     "are used unless overridden.")
-    parser.add_argument("--impl", required=True, help="implementation name (see nnbench list)")
+    parser.add_argument("--impl", required=True,
+                        help="implementation name (see nnbench list), module:Class or "
+                             "./file.py:Class")
     parser.add_argument("--network", required=True, help="preset name (see nnbench list)")
     parser.add_argument("--epochs", type=int, help="epochs (default: the preset's)")
     parser.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
@@ -103,18 +142,22 @@ def add_train(commands):
 
 def run_train(args) -> int:
     preset = networks.get(args.network)
-    nnbench.get_class(args.impl)  # an unknown or unavailable name fails before any work
+    name = nnbench.join(args.impl)  # an unknown or unavailable one fails before any work
     if args.hidden is not None:
         preset = preset.with_hidden(args.hidden)
     if args.seed is not None:
         preset = dataclasses.replace(preset, seed=args.seed, fixed_params=None)
     if args.mnist_dir:
-        os.environ["NNBENCH_MNIST_DIR"] = args.mnist_dir
+        os.environ["NNBENCH_MNIST_DIR"] = str(paths.input_dir(args.mnist_dir, "--mnist-dir"))
     options = {}
     if args.jacobian_budget is not None:
-        if args.impl != "jacobian":
+        if name != "jacobian":
             raise NNBenchError("--jacobian-budget applies only to --impl jacobian")
         options["memory_budget"] = args.jacobian_budget
+    reason = nnbench.get_class(name).supports(preset.spec, args.dtype, **options)
+    if reason is not None and args.dtype in nnbench.spec.DTYPES:
+        raise UnsupportedError(f"{name} does not support {preset.name} in {args.dtype}: "
+                               f"{reason}", reason)
     epochs = preset.epochs if args.epochs is None else args.epochs
     lr = preset.lr if args.lr is None else args.lr
     batch_size = preset.batch_size if args.batch_size is None else args.batch_size
@@ -123,9 +166,9 @@ def run_train(args) -> int:
     if args.batch_size is None and batch_size is not None and batch_size > len(data.X_train):
         batch_size = None  # the preset's mini-batch is larger than --limit left: one full batch
     check_training_settings(epochs, lr, batch_size, len(data.X_train))
-    impl = nnbench.create(args.impl, preset.spec, preset.initial_params(), dtype=args.dtype,
-                        **options)
-    print(f"{args.impl} ({args.dtype}) on {preset.name}: "
+    impl = nnbench.create(name, preset.spec, preset.initial_params(), dtype=args.dtype,
+                          **options)
+    print(f"{name} ({args.dtype}) on {preset.name}: "
           f"{'-'.join(map(str, preset.spec.sizes))}, {len(data.X_train)} training samples, "
           f"{epochs} epochs, lr {lr:g}, batch {batch_size or 'full'}")
     history = impl.fit(data.X_train, data.Y_train, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -143,6 +186,84 @@ def run_train(args) -> int:
     print(f"test loss {loss:.6f}, test accuracy {accuracy:.2%} ({len(data.X_test)} samples); "
           f"training took {history.seconds:.2f} s ({history.seconds / epochs:.4g} s per epoch)")
     return 0
+
+
+def add_verify(commands):
+    parser = commands.add_parser(
+        "verify", help="check implementations against numpy_vec, to the project's tolerance",
+        description="For each implementation, preset and dtype it supports, against numpy_vec "
+                    "from the same weights: forward outputs, loss, gradients, the weights "
+                    "after --steps steps, and the drift of the weights over the preset's "
+                    "training schedule. Prints a table, draws two charts, exits 1 naming the "
+                    "first quantity that disagrees.")
+    parser.add_argument("--impl", nargs="+", metavar="IMPL",
+                        help="names, module:Class or ./file.py:Class (default: every available "
+                             "implementation but numpy)")
+    parser.add_argument("--network", nargs="+", metavar="PRESET",
+                        help="presets (default: all; see nnbench list)")
+    parser.add_argument("--dtype", nargs="+", metavar="NAME", help="float64, float32 (default: "
+                        "both)")
+    parser.add_argument("--steps", type=int, default=verify.DEFAULT_STEPS, metavar="K",
+                        help=f"full-batch steps whose weights are compared (default "
+                             f"{verify.DEFAULT_STEPS})")
+    parser.add_argument("--epochs", default=str(verify.DEFAULT_EPOCHS), metavar="N",
+                        help=f"epochs of each preset's schedule the drift covers, or 'full' "
+                             f"(default {verify.DEFAULT_EPOCHS}; the whole run where shorter)")
+    parser.add_argument("--json", metavar="FILE", help="also write the findings here")
+    parser.add_argument("--charts", default="results/verify", metavar="DIR",
+                        help="draw the heatmap and drift charts here (default: results/verify)")
+    parser.add_argument("--no-charts", action="store_true", help="draw no charts")
+    parser.set_defaults(run=run_verify)
+
+
+def run_verify(args) -> int:
+    from nnbench.bench import verify_report
+
+    json_path = paths.output_file(args.json, "--json")
+    charts = None if args.no_charts else paths.output_dir(args.charts, "--charts")
+    if isinstance(args.steps, bool) or args.steps < 1:
+        raise InputError(f"--steps must be a whole number of at least 1, got {args.steps}")
+    epochs = None if args.epochs == "full" else positive_int(args.epochs, "--epochs", "'full'")
+    asked = split_names(args.impl)
+    names = (selected_implementations(asked) if asked else
+             [n for n in selected_implementations(None) if n != verify.REFERENCE])
+    presets = [networks.get(name).name for name in split_names(args.network) or networks.PRESETS]
+    dtypes = split_names(args.dtype) or list(DTYPES)
+    for dtype in dtypes:
+        if dtype not in DTYPES:
+            raise UnknownNameError("dtype", dtype, DTYPES)
+    cases = [(name, preset, dtype) for name in names for preset in presets for dtype in dtypes]
+    reasons = [nnbench.get_class(name).supports(networks.get(preset).spec, dtype)
+               for name, preset, dtype in cases]
+    if cases and all(reason is not None for reason in reasons):  # nothing to check: say why
+        (name, preset, dtype), reason = cases[0], reasons[0]
+        raise UnsupportedError(f"{name} does not support {preset} in {dtype}: {reason}", reason)
+    findings = verify.run_verify(names, presets, dtypes, args.steps, epochs, progress=True)
+    print(verify_report.text_table(findings))
+    print(f"\n{verify.counts_text(findings)}")
+    if json_path is not None:
+        verify.write_json(findings, json_path)
+    for path in verify_report.draw(findings, charts) if charts is not None else []:
+        print(f"chart: {path}")
+    problem = verify.first_problem(findings)
+    if problem is not None:
+        print(f"nnbench verify: {problem.impl} {problem.preset} {problem.dtype}: "
+              f"{problem.status}: {problem.problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def positive_int(text: str, flag: str, other: str = "") -> int:
+    """A whole number >= 1 given on the command line, or an InputError naming the flag."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        alternative = f" or {other}" if other else ""
+        raise InputError(f"{flag} must be a whole number of at least 1{alternative}, got "
+                         f"{text!r}")
+    return value
 
 
 def add_claims(commands):
@@ -165,6 +286,7 @@ def add_claims(commands):
 def run_claims(args) -> int:
     from nnbench.bench import claims
 
+    paths.output_file(args.json, "--json")
     names = selected_implementations(args.impls)
     budget = args.budget if args.budget is not None else (3.0 if args.quick else 300.0)
     progress = os.environ.get("NNBENCH_PROGRESS_FILE")  # set by `nnbench run`'s claims step
@@ -183,11 +305,13 @@ def run_claims(args) -> int:
 
 
 def selected_implementations(asked: list[str] | None) -> list[str]:
-    """The implementations asked for (each must exist and run here), or all that run here."""
+    """The implementations asked for (names or references; each must exist and run here),
+    or all that run here."""
     if asked:
-        for name in asked:
+        names = [nnbench.join(text) for text in asked]
+        for name in names:
             nnbench.get_class(name)
-        return asked
+        return names
     return [name for name, status in nnbench.available().items() if status]
 
 
@@ -198,8 +322,9 @@ def add_run(commands):
                     "process, on the xor, mnist and digits networks, float64 and float32; then "
                     "write the raw JSON under OUT/runs/<machine>/<run-id>/ and the report "
                     "(OUT/summary.csv, OUT/REPORT.md, OUT/charts/).")
-    parser.add_argument("--impl", nargs="+", metavar="NAME",
-                        help="implementations or variants, e.g. numpy keras-fast (default: all)")
+    parser.add_argument("--impl", nargs="+", metavar="IMPL",
+                        help="implementations or variants, e.g. numpy keras-fast "
+                             "./mine.py:Mine (default: all registered)")
     parser.add_argument("--network", nargs="+", metavar="NAME",
                         help="xor, mnist, digits (default: all)")
     parser.add_argument("--dtype", nargs="+", metavar="NAME",
@@ -235,6 +360,7 @@ def add_run(commands):
 def run_run(args) -> int:
     from nnbench.bench import report, results, runner
 
+    paths.output_dir(args.out, "--out")
     command = ["nnbench", "run"]
     for flag, value in (("--impl", args.impl), ("--network", args.network),
                         ("--dtype", args.dtype)):
@@ -251,8 +377,21 @@ def run_run(args) -> int:
     if not (math.isfinite(claims_budget) and claims_budget >= 0):
         raise InputError(f"--claims-budget must be a finite number of seconds >= 0, got "
                          f"{claims_budget}")
+    variants, broken = None, {}
+    if args.impl:  # a plugin that cannot be imported is that implementation's failure
+        variants = []
+        for text in args.impl:
+            try:
+                variants.append(nnbench.join(text) if ":" in text else text)
+            except PluginError as exc:
+                broken[text] = str(exc)
+        if not variants:
+            for text, reason in broken.items():
+                print(f"{text}: failed: could not be loaded: {reason}", file=sys.stderr)
+            return 1
     options = runner.RunOptions(
-        variants=args.impl, networks=args.network, dtypes=args.dtype, threads=args.threads,
+        variants=variants, broken=broken, networks=args.network, dtypes=args.dtype,
+        threads=args.threads,
         quick=args.quick, out=Path(args.out), timeout_s=args.timeout,
         max_case_s=args.max_case_seconds, claims_budget=claims_budget,
         progress=not args.no_progress, command=" ".join(command), repeats=args.repeats,
@@ -288,12 +427,12 @@ def add_report(commands):
 def run_report(args) -> int:
     from nnbench.bench import report, results
 
-    path = (Path(args.run_path) if args.run_path
+    out = paths.output_dir(args.out, "--out")
+    path = (paths.input_path(args.run_path, "RUN") if args.run_path
             else results.latest_run(Path(args.out or "results")))
     run = results.load_run(path)
     with signals_held():  # the report's files are written all, or not at all
-        written = report.write_report(run, Path(args.out) if args.out else
-                                      results.default_output(run))
+        written = report.write_report(run, out or results.default_output(run))
     for path in written.files:
         print(path)
     return 0
@@ -329,9 +468,9 @@ def run_compare(args) -> int:
     if not (math.isfinite(args.min_effect) and args.min_effect >= 0):
         raise InputError(f"--min-effect must be a fraction >= 0 (0.05 for 5%), got "
                          f"{args.min_effect:g}")
-    text, summary = compare.compare_text(results.load_run(args.run_a),
-                                         results.load_run(args.run_b), args.alpha,
-                                         args.min_effect)
+    path_a, path_b = paths.input_path(args.run_a, "RUN_A"), paths.input_path(args.run_b, "RUN_B")
+    text, summary = compare.compare_text(results.load_run(path_a), results.load_run(path_b),
+                                         args.alpha, args.min_effect)
     print(text)
     if args.fail_on_slower and summary.get(stats.SLOWER, 0):
         print(f"nnbench compare: {summary[stats.SLOWER]} case(s) over 1 ms got slower",
@@ -353,7 +492,7 @@ def build_parser() -> Parser:
     parser = Parser(prog="nnbench", description="One small neural network, many "
                     "implementations, one interface, measured side by side.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (add_list, add_train, add_claims, add_run, add_report, add_compare):
+    for add in (add_list, add_train, add_verify, add_claims, add_run, add_report, add_compare):
         add(commands)
     return parser
 

@@ -27,8 +27,10 @@ needs MNIST when MNIST is not selected.
 
 The JSON pytest-benchmark writes gets an `nnbench` section: the mode and selection, what could
 not run here and why, the failed cases with their reasons, the cases skipped for the case
-limit (`skipped`: each with its estimate and the limit), `records` (results that are not
-timings: memory probes, sweep points refused by a memory budget), the process's own peak
+limit (`skipped`: each with its estimate and the limit), the cases the variant does not
+support (`unsupported`, with its reason), `verify` (`nnbench verify`'s findings for the
+variant), `records` (results that are not timings: memory probes, sweep points refused by a
+memory budget), the process's own peak
 memory, and `machine_check`: the machine's speed when the process started and when it ended
 (bench/steadiness.py). When no case was timed at all, this file writes that JSON itself, so
 a variant whose every case failed still leaves the reasons behind.
@@ -36,6 +38,7 @@ a variant whose every case failed still leaves the reasons behind.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import importlib.util
@@ -54,7 +57,7 @@ from nnbench.errors import NNBenchError
 
 from . import machine, steadiness
 from .child import peak_rss_self
-from .measure import TooLong, first_block_cold_start_s
+from .measure import NotSupported, TooLong, first_block_cold_start_s
 from .results import Section
 from .workloads import (
     DATA_CACHE_ENV,
@@ -79,6 +82,8 @@ class Selection:
     records: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)  # over the mode's max_case_s
+    unsupported: list[dict] = field(default_factory=list)  # cases the variant declines
+    verified: list[dict] = field(default_factory=list)  # nnbench verify's findings
     machine_check: dict = field(default_factory=dict)  # "start" and "end": bench/steadiness.py
     available: list[Variant] | None = None  # None until `variants` has checked
 
@@ -248,6 +253,12 @@ def record(request, selection):
     return add
 
 
+@pytest.fixture
+def verified(selection):
+    """`verified(finding)`: keep one of `nnbench verify`'s findings (bench/verify.py)."""
+    return lambda finding: selection.verified.append(dataclasses.asdict(finding))
+
+
 # ---- the machine info in the JSON ----
 
 
@@ -297,6 +308,10 @@ def pytest_runtest_makereport(item, call):
         skip = call.excinfo.value
         selection.skipped.append({**case_fields(item), "reason": skip.msg,
                                   "estimate_s": skip.estimate_s, "limit_s": skip.limit_s})
+    if report.skipped and call.excinfo is not None and isinstance(call.excinfo.value,
+                                                                    NotSupported):
+        selection.unsupported.append({**case_fields(item),
+                                      "reason": call.excinfo.value.reason})
     if not report.failed:
         return
     crash = getattr(report.longrepr, "reprcrash", None)
@@ -330,6 +345,8 @@ def nnbench_section(config) -> dict:
         Section.UNAVAILABLE: selection.unavailable,
         Section.FAILURES: selection.failures,
         Section.SKIPPED: selection.skipped,
+        Section.UNSUPPORTED: selection.unsupported,
+        Section.VERIFY: selection.verified,
         Section.RECORDS: selection.records,
         Section.PEAK_RSS: peak_rss_self(),
         Section.MACHINE_CHECK: selection.machine_check,

@@ -5,7 +5,7 @@ Every timed case follows the same steps, whichever operation it times:
 1. **Build** the variant from the preset's starting weights. A variant that refuses a shape
    for its memory budget (the explicit Jacobian on the 784-512-10 network) is built at the
    widest power-of-two hidden width it accepts, and the case says so.
-2. **Size** the work of one round: the sampled paradigms (workloads.SAMPLED) get a subset
+2. **Size** the work of one round: the sampled paradigms (`per_sample`) get a subset
    sized to take about `Mode.timing.subset_s`; everybody else the full workload, unless one epoch of
    it would take longer than `Mode.timing.full_s` (then as many whole batches as fit in that: the
    run's length stays bounded whatever is slow). Short rounds are lengthened, by more epochs
@@ -54,7 +54,6 @@ from pathlib import Path
 
 import nnbench
 import pytest
-from nnbench.errors import BudgetError
 from nnbench.spec import NetworkSpec, Params, init_params
 from nnbench.tolerance import RTOL, relative_error
 
@@ -62,7 +61,7 @@ from . import steadiness, timing
 from .results import Info, Kind, RunDataError, Verified, read_benchmark_json
 from .threads import threads_in_effect, wait_for_blas_threads
 from .timing import count_for, seconds
-from .workloads import SAMPLED, SIZING_ENV, Mode, Variant, current_block
+from .workloads import SIZING_ENV, Mode, Variant, current_block, is_sampled
 
 # Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
 # is zero by cancellation cannot be compared relatively); the tolerances of tests/.
@@ -79,27 +78,36 @@ class Built:
     refused: str  # why the requested shape was not built ("" when it was)
 
 
+class NotSupported(pytest.skip.Exception):
+    """A case its implementation declares it cannot compute (`supports`); bench/conftest.py
+    records it with the reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"not supported: {reason}")
+        self.reason = reason
+
+
 def build(variant: Variant, spec: NetworkSpec, params_for: Callable[[NetworkSpec], Params],
           dtype: str) -> Built:
-    """The variant built for `spec`, or, if that is over its memory budget, for the widest
-    power-of-two hidden width under the requested one that it accepts."""
-    try:
+    """The variant built for `spec`; if it does not support that shape, for the widest
+    power-of-two hidden width under the requested one that it supports (a limit that grows
+    with the width, like the Jacobian's memory budget); else NotSupported."""
+    supports = nnbench.get_class(variant.impl).supports
+    reason = supports(spec, dtype, **variant.kwargs)
+    if reason is None:
         params = params_for(spec)
         return Built(variant.create(spec, params, dtype), spec, params, "")
-    except BudgetError as exc:
-        refused = f"{shape(spec)} refused: {first_clause(str(exc))}"
-        if len(spec.sizes) < 3:
-            raise
-    width = 2 ** math.floor(math.log2(max(spec.sizes[1:-1]) - 1))
-    while width >= 1:
-        narrower = spec.with_hidden(width)
-        try:
-            params = params_for(narrower)
-            return Built(variant.create(narrower, params, dtype), narrower, params,
-                         f"{refused}; measured at {shape(narrower)}")
-        except BudgetError:
+    if len(spec.sizes) > 2 and max(spec.sizes[1:-1]) > 1:
+        width = 2 ** math.floor(math.log2(max(spec.sizes[1:-1]) - 1))
+        while width >= 1:
+            narrower = spec.with_hidden(width)
+            if supports(narrower, dtype, **variant.kwargs) is None:
+                params = params_for(narrower)
+                return Built(variant.create(narrower, params, dtype), narrower, params,
+                             f"{shape(spec)} refused: {first_clause(reason)}; measured at "
+                             f"{shape(narrower)}")
             width //= 2
-    raise BudgetError(refused)
+    raise NotSupported(reason)
 
 
 def shape(spec: NetworkSpec) -> str:
@@ -293,7 +301,7 @@ def run_train_case(benchmark, variant: Variant, network: str, dtype: str, built:
         first = min(batch, n)
         return verify_train_step(variant, impl, built, X[:first], Y[:first], lr, dtype)
 
-    sampled = variant.impl in SAMPLED
+    sampled = is_sampled(variant.impl)
     planned = first_block_sizes().get(getattr(benchmark, "name", ""))
     if planned is not None:
         n, epochs, rounds = planned.samples, planned.epochs, planned.rounds
@@ -343,7 +351,7 @@ def run_predict_case(benchmark, variant: Variant, network: str, dtype: str, buil
     def predict(n: int):
         impl.predict(X[:n])
 
-    sampled = variant.impl in SAMPLED
+    sampled = is_sampled(variant.impl)
     planned = first_block_sizes().get(getattr(benchmark, "name", ""))
     if planned is not None:
         n, iterations, rounds = planned.samples, planned.iterations, planned.rounds

@@ -25,7 +25,7 @@ from pathlib import Path
 import nnbench
 import numpy as np
 from nnbench import networks
-from nnbench.errors import BudgetError
+from nnbench.errors import UnsupportedError
 from nnbench.spec import NetworkSpec
 
 from .child import peak_rss_children, peak_rss_self, run_child
@@ -67,8 +67,8 @@ def probe(variant_name: str, network: str, dtype: str, hidden: int | None, sampl
         report["budget_bytes"] = int(module.resolve_budget()[0])
     try:
         impl = variant.create(spec, preset.initial_params(), dtype)
-    except BudgetError as exc:
-        report["refused"] = str(exc)
+    except UnsupportedError as exc:
+        report["refused"] = exc.reason
         return report
     built = time.perf_counter()
     X, Y = synthetic_batch(spec, samples)

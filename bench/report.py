@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import claims
+from . import claims, verify, verify_report
 from .charts import Drawn, draw_charts
 from .checks import (
     CHECK_RATES,
@@ -48,7 +48,7 @@ from .tables import (
     summary_frame,
 )
 from .targets import target_lines
-from .workloads import MODES, NETWORKS, SAMPLED
+from .workloads import MODES, NETWORKS
 
 
 @dataclass
@@ -65,6 +65,7 @@ class Material:
     frames: Frames
     drawn: Drawn
     claims: list[dict] | None
+    verify: list = field(default_factory=list)  # the run's verify findings (bench/verify.py)
 
     @property
     def run(self) -> Run:
@@ -81,7 +82,11 @@ def write_report(run: Run, out: Path) -> Report:
     with replacing(summary) as temporary:
         summary_frame(run, frames.table).to_csv(temporary, index=False)
     drawn = draw_charts(frames, rows, out / "charts")
-    material = Material(frames, drawn, rows)
+    findings = [verify.Finding(**finding) for document in run.documents.values()
+                for finding in document[Section.NAME].get(Section.VERIFY, [])]
+    if findings:
+        drawn.files += verify_report.draw(findings, out / "charts")
+    material = Material(frames, drawn, rows, findings)
     lines = [line for section in SECTIONS for line in section(material)]
     report_md = out / "REPORT.md"
     write_text(report_md, "\n".join(lines).replace("\n\n\n", "\n\n"))
@@ -234,17 +239,16 @@ def targets_section(m: Material) -> list[str]:
 def sampling_lines(table: pd.DataFrame, mode: str) -> list[str]:
     """How the slow paradigms were sampled, which cases ran a subset, which were refused."""
     sampled = table[table[Info.SAMPLED] == True]  # noqa: E712 (a column of objects)
-    names = ", ".join(sorted(SAMPLED))
     typical = (f"about {seconds_text(sampled['median_s'].median())}" if not sampled.empty
                else "a fraction of a second")
     limit = (f"{MODES[mode].timing.full_s:g} s (the {mode} mode's limit)" if mode in MODES
              else "the mode's limit")
-    lines = [f"The slow paradigms ({names}) process one sample at a time, so their time per "
-             f"sample does not depend on how many they get: they were timed on a subset sized "
-             f"from the time of one sample to take {typical} per round, and their per-sample "
-             f"figures are what is compared. Every other implementation ran the full workload, "
-             f"unless one epoch of it would have taken longer than {limit}: then as many whole "
-             f"batches as fit in that time."]
+    lines = [f"The slow paradigms (those that declare `per_sample`) process one sample at a "
+             f"time, so their time per sample does not depend on how many they get: they were "
+             f"timed on a subset sized from the time of one sample to take {typical} per "
+             f"round, and their per-sample figures are what is compared. Every other "
+             f"implementation ran the full workload, unless one epoch of it would have taken "
+             f"longer than {limit}: then as many whole batches as fit in that time."]
     if not sampled.empty:
         parts = [f"{r.variant} {r.network} {r.op} {r.dtype}: {r.samples:,.0f} of "
                  f"{r.full_samples:,.0f}" for r in sampled.itertuples()]
@@ -511,10 +515,36 @@ def skipped_section(m: Material) -> list[str]:
     return ["## Skipped cases", "", *skipped, ""] if skipped else []
 
 
+def verify_section(m: Material) -> list[str]:
+    """What the run's `nnbench verify` step found, and its two charts."""
+    if not m.verify:
+        return []
+    epochs = max(f.epochs for f in m.verify)
+    command = f"nnbench verify --epochs {epochs}" if epochs else "nnbench verify"
+    charts = [f"![{Path(name).stem}](charts/{name})" for name in verify_report.CHARTS
+              if any(path.name == name for path in m.drawn.files)]
+    return [*verify_report.markdown_summary(m.verify, command.strip()), *charts, ""]
+
+
+def unsupported_section(m: Material) -> list[str]:
+    """The cases a variant declares it cannot compute: one line per variant and reason."""
+    where: dict[tuple[str, str], set[str]] = {}
+    for document in m.run.documents.values():
+        for case in document[Section.NAME].get(Section.UNSUPPORTED, []):
+            place = " ".join(str(case[key]) for key in ("network", "dtype") if key in case)
+            where.setdefault((case.get("variant", "?"), case["reason"]), set()).add(
+                place or case.get("test", "?"))
+    lines = [f"- {variant} ({', '.join(sorted(places))}): {reason}"
+             for (variant, reason), places in sorted(where.items())]
+    return ["## Not supported", "", "Cases an implementation declares it cannot compute, "
+            "with its reason; they are not measured.", "", *lines, ""] if lines else []
+
+
 # REPORT.md, in order.
 SECTIONS: list[Callable[[Material], list[str]]] = [
     title_section, machine_section, headlines_section, targets_section, method_section,
-    implementations_section, steadiness_section, first_rounds_section, gemm_section,
+    implementations_section, verify_section, steadiness_section, first_rounds_section, gemm_section,
     network_sections, breakdown_section, scaling_section, memory_section, loss_section,
     cold_start_section, claims_section, failures_section, skipped_section,
+    unsupported_section,
 ]

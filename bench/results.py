@@ -74,6 +74,8 @@ class Section:
     UNAVAILABLE = "unavailable"  # variant or network -> why it could not run
     FAILURES = "failures"  # the failed cases, each with its reason
     SKIPPED = "skipped"  # the cases over --max-case-seconds, each with its estimate
+    UNSUPPORTED = "unsupported"  # cases the variant declares it cannot compute, with why
+    VERIFY = "verify"  # `nnbench verify`'s findings for the variant (bench/verify.py)
     RECORDS = "records"  # results that are not timings (memory probes, refused points)
     PEAK_RSS = "peak_rss_self_bytes"
     MACHINE_CHECK = "machine_check"  # "start" and "end": bench/steadiness.py

@@ -101,12 +101,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 GEMM_FILES = ["test_gemm.py"]
 BREAKDOWN_FILES = ["test_breakdown.py"]  # the first GEMM step also takes the MNIST step apart
 CASE_FILES = ["test_speed.py", "test_startup.py"]  # every block
-ONCE_FILES = ["test_scaling.py", "test_convergence.py", "test_memory.py"]  # the first block
+# the first block: sweeps, loss curves, memory, and `nnbench verify` of the variant
+ONCE_FILES = ["test_scaling.py", "test_convergence.py", "test_memory.py", "test_verify.py"]
 
 
 @dataclass
 class RunOptions:
     variants: list[str] | None = None  # variant or implementation names; None: all
+    broken: dict[str, str] = field(default_factory=dict)  # plugins that failed to load: why
     networks: list[str] | None = None
     dtypes: list[str] | None = None
     threads: int | None = None  # None: every core this process may use
@@ -274,6 +276,8 @@ def judge_step(step: Step, document: dict) -> None:
             step.cold_start_s[info.get(Info.NETWORK, "?")] = bench["stats"]["median"]
     mismatches = [b for b in benchmarks if b.get("extra_info", {}).get(Info.VERIFICATION)
                   == Verified.MISMATCH]
+    disagreed = [f for f in section.get(Section.VERIFY, [])
+                 if f.get("status") in ("mismatch", "failed")]
     unavailable = section.get(Section.UNAVAILABLE, {})
     if step.name in unavailable:
         step.status, step.reason = Status.UNAVAILABLE, unavailable[step.name]
@@ -286,6 +290,11 @@ def judge_step(step: Step, document: dict) -> None:
         step.status = Status.MISMATCH
         step.reason = (f"{len(mismatches)} case(s) disagree with numpy, e.g. "
                        f"{mismatches[0]['extra_info'].get(Info.VERIFICATION_DETAIL, '')}")
+    elif disagreed:
+        step.status = Status.MISMATCH
+        first = disagreed[0]
+        step.reason = (f"nnbench verify: {first['preset']} {first['dtype']}: {first['status']}: "
+                       f"{first['problem']}")
     elif step.returncode not in (0, None):
         step.status, step.reason = Status.FAILED, f"pytest exit status {step.returncode}"
     else:
@@ -360,6 +369,9 @@ def run(options: RunOptions) -> Path:
 
     orders = block_order([GEMM_STEP, *(v.name for v in variants)], repeats, seed)
     steps = planned_steps(orders)
+    steps += [Step(text, StepKind.VARIANT, [], group=text, status=Status.FAILED,
+                   reason=f"could not be loaded: {reason}")
+              for text, reason in options.broken.items()]
     if options.claims_budget > 0:
         steps.append(claims_step(options.claims_budget, [v.impl for v in variants]
                                  if options.variants else None))
@@ -448,6 +460,8 @@ def run_steps(steps: list[Step], run_dir: Path, manifest: dict, selection: dict[
         display = Display(steps, scratch / "case", progress)
         try:
             for step in steps:
+                if step.status != Status.PENDING:  # decided before the run (a broken plugin)
+                    continue
                 step_started = time.perf_counter()
                 step.status = Status.RUNNING
                 save_manifest(run_dir, manifest, steps)  # a runner killed hard leaves this

@@ -1,27 +1,26 @@
 """How the time per sample scales: against the hidden width, and against the batch size.
 
-Both sweeps train the MNIST shape in float64 (the dtype every variant has). A point over a
-variant's memory budget (the explicit Jacobian's wide layers) is recorded as refused, with
-what it would need, instead of being timed.
+Both sweeps train the MNIST shape in float64 (the dtype every variant has). A point a
+variant does not support (the explicit Jacobian's wide layers, over its memory budget) is
+recorded as refused, with the variant's reason, instead of being timed.
 """
 
-import pytest
+import nnbench
 from nnbench import networks
-from nnbench.errors import BudgetError
 
-from .measure import Built, first_clause, run_train_case
+from .measure import Built, NotSupported, first_clause, run_train_case
 
 DTYPE = "float64"
 
 
 def build_or_refuse(variant, preset, axis: str, value: int, record) -> Built:
-    params = preset.initial_params()
-    try:
-        return Built(variant.create(preset.spec, params, DTYPE), preset.spec, params, "")
-    except BudgetError as exc:
+    reason = nnbench.get_class(variant.impl).supports(preset.spec, DTYPE, **variant.kwargs)
+    if reason is not None:
         record(kind=axis, variant=variant.name, impl=variant.impl, dtype=DTYPE,
-               sizes=list(preset.spec.sizes), **{axis: value}, refused=first_clause(str(exc)))
-        pytest.skip(f"refused by its memory budget: {first_clause(str(exc))}")
+               sizes=list(preset.spec.sizes), **{axis: value}, refused=first_clause(reason))
+        raise NotSupported(reason)
+    params = preset.initial_params()
+    return Built(variant.create(preset.spec, params, DTYPE), preset.spec, params, "")
 
 
 def test_width(benchmark, variant, width, mode, dataset, mnist_selected, record):

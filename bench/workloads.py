@@ -13,12 +13,12 @@ Everything that decides *what* is timed lives here, once, and is read by the ben
   limit of its own on one case (`--max-case-seconds`, `Timing.max_case_s`): a case whose
   timed rounds are estimated to take longer is skipped (bench/measure.py).
 
-The slow paradigms (`SAMPLED`: pure Python and the explicit Jacobian) process one sample at a
-time, so their time per sample does not depend on how many samples they get: they are timed
-on a subset sized to take about `Timing.subset_s` per round, and their per-sample figure is
-what is compared. Everybody else runs the full workload, unless one epoch of it would take
-longer than `Timing.full_s` (a slow implementation, or a busy machine): then whole batches up
-to that.
+The slow paradigms (those that declare `per_sample`: pure Python, the explicit Jacobian)
+process one sample at a time, so their time per sample does not depend on how many samples
+they get: they are timed on a subset sized to take about `Timing.subset_s` per round, and
+their per-sample figure is what is compared. Everybody else runs the full workload, unless
+one epoch of it would take longer than `Timing.full_s` (a slow implementation, or a busy
+machine): then whole batches up to that.
 """
 
 from __future__ import annotations
@@ -89,8 +89,10 @@ def get_variant(name: str) -> Variant:
     raise UnknownNameError("implementation", name, [v.name for v in all_variants()])
 
 
-# Pure Python and the explicit Jacobian loop over samples: they are timed on a subset.
-SAMPLED = frozenset({"python", "jacobian"})
+def is_sampled(impl: str) -> bool:
+    """Whether an implementation walks a batch one sample at a time (`per_sample`), and so is
+    timed on a subset."""
+    return nnbench.get_class(impl).per_sample
 
 # ---- networks and what one call of each operation handles ----
 
@@ -179,6 +181,7 @@ class Scope:
     dtypes: tuple[str, ...]  # the dtypes run unless asked for others
     extra_variants: bool  # EXTRA_VARIANTS too, unless variants are named
     repeats: int  # blocks: processes per variant (bench/runner.py)
+    verify_epochs: int = 100  # of each preset's schedule, for the drift (bench/test_verify.py)
     gemm_shapes: tuple[tuple[int, int, int], ...] = ((128, 784, 512), (1024, 1024, 1024))
 
 
@@ -247,7 +250,7 @@ MODES = {
         # The smoke test covers every implementation and network once: float32 and the
         # extra settings of an implementation would only double its time; the GEMM rate is
         # taken at the MNIST layer's shape alone.
-        Scope(dtypes=("float64",), extra_variants=False, repeats=1,
+        Scope(dtypes=("float64",), extra_variants=False, repeats=1, verify_epochs=10,
               gemm_shapes=((128, 784, 512),)),
     ),
 }

@@ -6,7 +6,9 @@
 
 Each implementation's module is imported only when it is first asked for, so a missing
 optional dependency (Numba, TensorFlow) makes that one implementation unavailable, with the
-reason, and never breaks `import nnbench`.
+reason, and never breaks `import nnbench`. Implementations from other packages join the
+built-in ones (`REGISTRY`) through an entry point or a `module:Class` reference
+(nnbench/plugins.py, `join`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from .errors import NNBenchError, UnavailableError, UnknownNameError
+from . import plugins
+from .errors import InputError, NNBenchError, PluginError, UnavailableError, UnknownNameError
 from .spec import NetworkSpec, Params, init_params
 
 
@@ -28,12 +31,18 @@ class Entry:
     extra: str = ""  # the optional extra of `nnbench` that installs its dependencies
     packages: tuple[str, ...] = ()  # distributions whose versions a report records
     install: str = ""  # what makes it available, when it is more than its extra
+    origin: str = ""  # where a plugin came from ("" for a built-in implementation)
+    path: bool = False  # `module` is a file path
 
     @property
     def file(self) -> str:
         """Its source file in the repository (the package `nnbench` is the folder impls/)."""
         package, _, module = self.module.rpartition(".")
-        return f"impls/{module}.py" if package == __name__ else self.module
+        return f"impls/{module}.py" if package == __name__ and not self.path else self.module
+
+    @property
+    def reference(self) -> plugins.Reference:
+        return plugins.Reference(self.module, self.cls, self.path)
 
     @property
     def how_to_install(self) -> str:
@@ -77,6 +86,10 @@ REGISTRY: dict[str, Entry] = {
                     install="pip install 'nnbench[torch]' (it pins a CPU build here; elsewhere "
                             "install torch from PyTorch's CPU wheel index first: the default "
                             "wheel brings gigabytes of CUDA)"),
+    "sklearn": _entry("sklearn_mlp", "SklearnMLP",
+                      "scikit-learn's `MLPClassifier`/`MLPRegressor` as plain SGD (no momentum, "
+                      "no L2, no shuffling, a constant rate); only the networks it can express",
+                      extra="digits", packages=("scikit-learn",)),
     "jax": _entry("jax_impl", "JaxJIT",
                   "JAX: pure functions, `jax.value_and_grad`, each epoch one jitted `lax.scan`",
                   extra="jax", packages=("jax", "jaxlib")),
@@ -99,42 +112,112 @@ class Availability:
 
 _classes: dict[str, type] = {}
 _failures: dict[str, str] = {}
+_joined: dict[str, Entry] = {}  # plugins: from entry points, then from references
+_refused: list[str] = []  # entry points that could not join, and why
+_discovered = False
+
+
+def _entries() -> dict[str, Entry]:
+    """The built-in implementations and every plugin, discovered on first use."""
+    global _discovered
+    if not _discovered:
+        _discovered = True
+        for name, reference, dist in plugins.entry_points():
+            if name in REGISTRY:
+                _refused.append(f"entry point {name!r} of {dist} ({reference}): the name is "
+                                f"built in; the plugin must choose another")
+            else:
+                _joined[name] = Entry(reference.module, reference.cls, "", packages=(dist,),
+                                      origin=f"entry point of {dist}")
+        for text in plugins.given_references():
+            try:
+                join(text)
+            except NNBenchError as exc:
+                _refused.append(f"{text}: {exc}")
+    return {**REGISTRY, **_joined}
+
+
+def join(text: str) -> str:
+    """The name of the implementation `text` refers to: a name, or a `module:Class` or
+    `./file.py:Class` reference, whose class is imported, checked and registered under its
+    own `name` (and handed to the processes this one starts). A path that is not a readable
+    file is an InputError; a class that cannot be imported or used, a PluginError."""
+    if not plugins.is_reference(text):
+        get_class(text)
+        return text
+    reference = plugins.parse(text)
+    cls = plugins.load(reference)
+    name = plugins.check_name(getattr(cls, "name", None), text)
+    entries = _entries()
+    if name in entries:
+        if name in _classes and _classes[name] is cls:
+            return name
+        taken = "a built-in implementation" if name in REGISTRY else entries[name].origin
+        raise InputError(f"--impl {text}: the name {name!r} is taken by {taken}; give the "
+                         f"class another `name`")
+    summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+    _joined[name] = Entry(reference.module, reference.cls, summary, origin=str(reference),
+                          path=reference.path)
+    _classes[name] = cls
+    plugins.hand_down(reference)
+    return name
+
+
+def refused() -> list[str]:
+    """The plugins that could not join, each with why."""
+    _entries()
+    return list(_refused)
+
+
+def entry(name: str) -> Entry:
+    entries = _entries()
+    if name not in entries:
+        raise UnknownNameError("implementation", name, entries)
+    return entries[name]
 
 
 def names() -> list[str]:
-    """Every registered implementation name, available here or not."""
-    return list(REGISTRY)
+    """Every registered implementation name, available here or not (plugins after built-ins)."""
+    return list(_entries())
 
 
 def get_class(name: str) -> type:
     """The class behind `name`, importing its module on first use."""
-    if name not in REGISTRY:
-        raise UnknownNameError("implementation", name, REGISTRY)
+    found = entry(name)
     if name in _classes:
         return _classes[name]
     if name in _failures:
         raise UnavailableError(_failures[name])
-    entry = REGISTRY[name]
     try:
-        module = importlib.import_module(entry.module)
+        cls = _load(found)
+    except NNBenchError as exc:
+        _failures[name] = f"implementation {name!r} is unavailable: {exc}"
+        raise UnavailableError(_failures[name]) from None
+    _classes[name] = cls
+    return cls
+
+
+def _load(found: Entry) -> type:
+    if found.origin:  # a plugin: any failure of its code is its own
+        return plugins.load(found.reference)
+    try:
+        module = importlib.import_module(found.module)
     except ImportError as exc:
         missing = getattr(exc, "name", None)
-        if missing == entry.module:  # our own file is missing: a broken install, not a dependency
-            reason = f"its module {entry.module} is missing from this installation"
-        elif missing:
-            reason = f"{missing} is not installed ({entry.how_to_install})"
-        else:  # an ImportError raised on purpose, e.g. a missing executable: its message says why
-            reason = str(exc)
-        _failures[name] = f"implementation {name!r} is unavailable: {reason}"
-        raise UnavailableError(_failures[name]) from None
-    _classes[name] = getattr(module, entry.cls)
-    return _classes[name]
+        if missing == found.module:  # our own file is missing: a broken install, not a dependency
+            raise PluginError(f"its module {found.module} is missing from this "
+                              f"installation") from None
+        if missing:
+            raise PluginError(f"{missing} is not installed ({found.how_to_install})") from None
+        # an ImportError raised on purpose, e.g. a missing executable: its message says why
+        raise PluginError(str(exc)) from None
+    return getattr(module, found.cls)
 
 
 def available() -> dict[str, Availability]:
     """Each registered name with whether it can run here, and if not, why."""
     result = {}
-    for name in REGISTRY:
+    for name in names():
         try:
             get_class(name)
             result[name] = Availability(True)
@@ -148,5 +231,5 @@ def create(name: str, spec: NetworkSpec, params: Params, dtype: str = "float64",
     return get_class(name)(spec, params, dtype=dtype, **options)
 
 
-__all__ = ["NetworkSpec", "Params", "init_params", "available", "create", "extras", "get_class",
-           "names", "REGISTRY"]
+__all__ = ["NetworkSpec", "Params", "init_params", "available", "create", "entry", "extras",
+           "get_class", "join", "names", "refused", "REGISTRY"]

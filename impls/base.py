@@ -9,7 +9,8 @@ An implementation (one file per paradigm) writes only its own math, in four hook
     _train_step(X, Y, lr) -> loss one step of gradient descent on one mini-batch
 
 and may replace `_train_epochs` when its paradigm runs whole epochs at once (Numba keeps the
-epoch loop in compiled code, Keras hands it to `model.fit`). Everything else lives here, once:
+epoch loop in compiled code, Keras hands it to `model.fit`), and `supports` when it cannot
+compute every network the contract allows. Everything else lives here, once:
 checking inputs, casting to the working dtype, cutting mini-batches, shuffling, the History,
 the progress bar, the divergence check, and `evaluate`.
 """
@@ -24,7 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .errors import DivergenceError, InputError, InputTypeError, UnknownNameError
+from .errors import DivergenceError, InputError, InputTypeError, UnknownNameError, UnsupportedError
 from .spec import DTYPES, NetworkSpec, Params, check_params
 
 
@@ -50,22 +51,42 @@ class Implementation(ABC):
 
     name: ClassVar[str] = "?"
     dtypes: ClassVar[tuple[str, ...]] = DTYPES
+    # It walks a batch one sample at a time, so its time per sample does not depend on the
+    # batch: the benchmark times it on a subset of each workload.
+    per_sample: ClassVar[bool] = False
+    # Building one costs a second or more (a graph to trace, a process to start): the
+    # property tests give it fewer random networks.
+    slow_to_build: ClassVar[bool] = False
 
     def __init__(self, spec: NetworkSpec, params: Params, dtype: str = "float64"):
         if not isinstance(spec, NetworkSpec):
             raise InputTypeError(f"spec must be a NetworkSpec, got {type(spec).__name__}")
         if dtype not in DTYPES:
             raise UnknownNameError("dtype", dtype, DTYPES)
-        if dtype not in self.dtypes:
-            raise InputError(
-                f"implementation {self.name!r} has no {dtype}; it supports {', '.join(self.dtypes)}"
-            )
+        reason = type(self).supports(spec, dtype, **self.options)
+        if reason is not None:
+            raise UnsupportedError(f"{self.name} does not support {describe(spec)} in {dtype}: "
+                                   f"{reason}", reason)
         self.spec = spec
         self.dtype = np.dtype(dtype)
         self.set_weights(params)
 
     def __repr__(self):
-        return f"<{type(self).__name__} {self.name} {self.spec.sizes} {self.dtype}>"
+        spec, dtype = getattr(self, "spec", None), getattr(self, "dtype", "")  # unset if refused
+        return f"<{type(self).__name__} {self.name} {spec and spec.sizes} {dtype}>"
+
+    @classmethod
+    def supports(cls, spec: NetworkSpec, dtype: str, **options) -> str | None:
+        """None when it can compute `spec` in `dtype` with these constructor options, else
+        why not, in a phrase ("scikit-learn has no leaky_relu"). Override to declare limits."""
+        if dtype not in cls.dtypes:
+            return f"it has no {dtype}, only {', '.join(cls.dtypes)}"
+        return None
+
+    @property
+    def options(self) -> dict:
+        """The constructor options `supports` is asked about (none by default)."""
+        return {}
 
     # ---- the paradigm's own math: each implementation file writes these ----
 
@@ -198,6 +219,13 @@ class Implementation(ABC):
                 raise InputError(f"categorical_crossentropy needs one-hot (or probability) rows "
                                  f"in Y; row {row} sums to {sums[row]:g}")
         return X, Y
+
+
+def describe(spec: NetworkSpec) -> str:
+    """A network in a few words: `784-512-10 relu/softmax categorical_crossentropy`."""
+    bias = "" if spec.bias else " without biases"
+    return (f"{'-'.join(map(str, spec.sizes))} {'/'.join(spec.activations)} "
+            f"{spec.loss}{bias}")
 
 
 def _check_data(array, what: str, width: int, dtype: np.dtype) -> np.ndarray:

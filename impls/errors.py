@@ -33,8 +33,21 @@ class UnavailableError(NNBenchError, RuntimeError):
     """An implementation whose optional dependency is missing on this machine."""
 
 
-class BudgetError(NNBenchError, MemoryError):
+class UnsupportedError(InputError):
+    """A network, dtype or option an implementation declares it cannot compute
+    (`Implementation.supports`): refused with its reason, never attempted."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message  # the implementation's own phrase
+
+
+class BudgetError(UnsupportedError, MemoryError):
     """A computation that would need more memory than its budget allows (refused, not tried)."""
+
+
+class PluginError(NNBenchError, RuntimeError):
+    """An implementation from outside the package that could not be loaded or misbehaved."""
 
 
 class DivergenceError(NNBenchError, ArithmeticError):

@@ -138,15 +138,28 @@ class ExplicitJacobian(NumpyVectorised):
     form: everything this class adds is how the gradient is computed."""
 
     name = "jacobian"
+    per_sample = True
 
     def __init__(self, spec: NetworkSpec, params: Params, dtype: str = "float64",
                  memory_budget: int | str | None = None):
         """`memory_budget`: bytes (an int, or a string such as "4GiB" or "500MB") that the
-        long form may hold for one sample; None reads NNBENCH_JACOBIAN_BUDGET, else 1 GiB."""
+        long form may hold for one sample; None reads NNBENCH_JACOBIAN_BUDGET, else 1 GiB.
+        A network over it is refused (`supports`) before any training."""
         self.memory_budget, self.budget_source = resolve_budget(memory_budget)
+        self._options = {"memory_budget": memory_budget}
         super().__init__(spec, params, dtype)
-        # Refuse now, before any training, if one sample's Jacobians would not fit.
-        check_budget(self.spec, self.dtype, self.memory_budget, self.budget_source)
+
+    @classmethod
+    def supports(cls, spec: NetworkSpec, dtype: str, memory_budget=None, **options):
+        """Every network whose long form fits the memory budget for one sample."""
+        reason = super().supports(spec, dtype)
+        if reason is None:
+            reason = over_budget(spec, dtype, *resolve_budget(memory_budget))
+        return reason
+
+    @property
+    def options(self) -> dict:
+        return self._options
 
     # ---- the long form: for each sample, the chain rule on explicit Jacobians ----
 
@@ -291,16 +304,24 @@ def long_form_bytes(spec: NetworkSpec, dtype="float64") -> int:
 
 
 def check_budget(spec: NetworkSpec, dtype, budget: int, source: str = "the default") -> None:
-    """Raise a BudgetError, in one line that says how to raise the budget, if it is too small."""
+    """Raise a BudgetError if the budget is too small (see `over_budget`)."""
+    reason = over_budget(spec, dtype, budget, source)
+    if reason is not None:
+        raise BudgetError(reason)
+
+
+def over_budget(spec: NetworkSpec, dtype, budget: int, source: str = "the default") -> str | None:
+    """None if one sample's long form fits `budget`, else why not, in one line that says how
+    to raise the budget."""
     estimate = long_form_breakdown(spec, dtype)
     if estimate.total <= budget:
-        return
+        return None
     big = estimate.largest
     if estimate.total < 2**30:  # the smallest round size that fits, to put in the advice
         suggestion = f"{math.ceil(estimate.total / 2**20)}MiB"
     else:
         suggestion = f"{math.ceil(estimate.total / 2**30)}GiB"
-    raise BudgetError(
+    return (
         f"the long form needs {_size(estimate.total)} ({estimate.total:,} bytes) for one sample: "
         f"dz/dW of layer {big.layer} is {big.n_out} x {big.n_in * big.n_out} {estimate.dtype} = "
         f"{_size(big.dz_dW)} (it grows as n_out^2 * n_in), plus "

@@ -109,6 +109,7 @@ predict = jax.jit(outputs, static_argnames="spec")
 
 class JaxJIT(Implementation):
     name = "jax"
+    slow_to_build = True
     dtypes = ("float64", "float32")
 
     def _x64(self):

@@ -204,6 +204,7 @@ OUTPUT_OF_LOGITS = {"categorical_crossentropy": "softmax", "binary_crossentropy"
 
 class KerasTF(Implementation):
     name = "keras"
+    slow_to_build = True
     dtypes = ("float64", "float32")
     device = DEVICE  # "CPU", or the name of the GPU TensorFlow uses
 

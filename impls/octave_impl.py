@@ -203,6 +203,7 @@ def layers_of(results: dict, spec: NetworkSpec, prefix_W="W", prefix_b="b"):
 
 class OctaveCLI(Implementation):
     name = "octave"
+    slow_to_build = True
     dtypes = ("float64", "float32")  # Octave's double and single
 
     last_octave_seconds: float = 0.0

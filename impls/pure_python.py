@@ -58,6 +58,7 @@ def log_sum_exp(zs):
 
 class PurePython(Implementation):
     name = "python"
+    per_sample = True
     dtypes = ("float64",)  # a Python float is a C double; there is no float32
     rtol = {"float64": 1e-10}  # it stays this close to NumPy's float64, so it is held to it
 

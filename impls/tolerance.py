@@ -47,3 +47,20 @@ def largest_relative_error(params_a, params_b) -> float:
     """The worst `relative_error` over every W and b of two Params."""
     return max(relative_error(a, b) for pair_a, pair_b in zip(params_a, params_b)
                for a, b in zip(pair_a, pair_b))
+
+
+def disagreement(actual, expected, rtol: float, what: str) -> str | None:
+    """None when `actual` is within `rtol` of `expected` by the rule above, else one line
+    naming `what`, the worst entry, both values, the error and the tolerance."""
+    error = relative_error(actual, expected)
+    if error <= rtol:
+        return None
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    if actual.shape != expected.shape:
+        return f"{what}: shape {actual.shape}, numpy's is {expected.shape}"
+    with np.errstate(invalid="ignore"):
+        gap = np.where(np.isfinite(actual), np.abs(actual - expected), np.inf)
+    worst = np.unravel_index(int(np.argmax(gap)), actual.shape) if actual.ndim else ()
+    at = f" at {tuple(map(int, worst))}" if worst else ""
+    return (f"{what}{at}: {actual[worst]:.10g} against numpy's {expected[worst]:.10g}, relative "
+            f"error {error:.3g} > tolerance {rtol:g}")

@@ -8,9 +8,10 @@ implementation that cannot run is a failure, not a skip, so the suite cannot pas
 import os
 
 import nnbench
-import numpy as np
 import pytest
 from nnbench import tolerance
+from nnbench.errors import UnsupportedError
+from nnbench.spec import init_params
 
 AVAILABILITY = nnbench.available()
 IMPLEMENTATIONS = [name for name, status in AVAILABILITY.items() if status]
@@ -23,6 +24,18 @@ def rtol_for(name: str, dtype: str) -> float:
     return tolerance.rtol_for(nnbench.get_class(name), dtype)
 
 
+def supported_or_skip(name: str, spec, dtype: str) -> None:
+    """Return if `name` supports `spec` in `dtype`; else check that it refuses to build it,
+    with the reason it declares, and skip the test as "not supported: <reason>"."""
+    reason = nnbench.get_class(name).supports(spec, dtype)
+    if reason is None:
+        return
+    with pytest.raises(UnsupportedError) as refused:
+        nnbench.create(name, spec, init_params(spec), dtype=dtype)
+    assert refused.value.reason == reason
+    pytest.skip(f"not supported: {reason}")
+
+
 def impl_dtype_cases(names=None):
     """(name, dtype) for every implementation and each dtype it supports."""
     cases = []
@@ -33,15 +46,9 @@ def impl_dtype_cases(names=None):
 
 
 def assert_close(actual, expected, rtol, what=""):
-    """Within `rtol` by the project's one rule (nnbench.tolerance.relative_error)."""
-    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    error = tolerance.relative_error(actual, expected)
-    if error > rtol:
-        worst = np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape)
-        raise AssertionError(f"{what}: relative error {error:.3g} > {rtol:g}; largest difference "
-                             f"at {tuple(map(int, worst))}: {actual[worst]!r} against "
-                             f"{expected[worst]!r}")
+    """Within `rtol` by the project's one rule (nnbench.tolerance), as `nnbench verify` checks."""
+    problem = tolerance.disagreement(actual, expected, rtol, what)
+    assert problem is None, problem
 
 
 def assert_params_close(actual, expected, rtol, what=""):

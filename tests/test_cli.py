@@ -48,7 +48,7 @@ def test_train_mnist_subset_with_hidden_override(capsys):
     (["train", "--impl", "python", "--network", "xor", "--dtype", "float32"], "has no float32"),
     (["train", "--impl", "numpy", "--network", "xor", "--hidden", "0"], "hidden width"),
     (["train", "--impl", "numpy", "--network", "mnist", "--mnist-dir", "/nonexistent"],
-     "does not exist"),
+     "--mnist-dir /nonexistent: no such directory"),
     (["train", "--impl", "numpy", "--network", "xor", "--epochs", "x"], "invalid int value"),
     (["frobnicate"], "invalid choice"),
 ])

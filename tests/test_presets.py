@@ -12,6 +12,8 @@ def test_feedforward_example_gives_the_published_output():
     preset = networks.get("feedforward-example")
     data = preset.load_data()
     for name in [n for n, ok in nnbench.available().items() if ok]:
+        if nnbench.get_class(name).supports(preset.spec, "float64") is not None:
+            continue  # declined, with its reason: tests/test_equivalence.py checks the refusal
         impl = nnbench.create(name, preset.spec, preset.initial_params())
         output = impl.predict(data.X_train)[0, 0]
         # The write-up printed 0.8354: the output 0.83546 cut (not rounded) to 4 decimals.

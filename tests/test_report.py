@@ -197,7 +197,7 @@ def foreign_pytest_benchmark_json() -> str:
 
 
 @pytest.mark.parametrize("content,message", [
-    (None, "does not exist"),
+    (None, "no such file or directory"),
     ("", "is empty"),
     (RUN_A.read_text()[:5000], "is not valid JSON"),
     ('{"hello": "world"}', "has no 'benchmarks' list"),

@@ -1,16 +1,15 @@
 """`nnbench run` when implementations misbehave: reported with the reason, never ranked, and
 the run goes on to the next one.
 
-Three test doubles of numpy_vec are registered for the run (in this process, and through a
-`sitecustomize` module in the benchmark processes it starts): one that crashes its process,
-one whose training raises, one that computes something slightly different. A quick run on
-XOR takes them in that order after numpy. No timing is asserted.
+Three misbehaving implementations join the run as plugins from a file
+(tests/plugins/misbehaving.py): one that crashes its process, one whose training raises, one
+that computes something slightly different. A quick run on XOR takes them beside numpy. No
+timing is asserted.
 """
 
 import json
 import os
 import sys
-import textwrap
 from pathlib import Path
 
 import nnbench
@@ -20,61 +19,23 @@ from nnbench.bench import machine, runner, threads
 from nnbench.bench.child import run_child
 from nnbench.bench.cli import main
 
-FAKES = textwrap.dedent('''
-    """Test doubles of numpy_vec for tests/test_runner.py."""
-    import os
-
-    from nnbench.numpy_vec import NumpyVectorised
-
-
-    class Crashes(NumpyVectorised):
-        name = "crashes"
-
-        def _forward(self, X):
-            os.abort()  # the whole benchmark process dies, without writing its JSON
-
-
-    class Broken(NumpyVectorised):
-        name = "broken"
-
-        def _train_step(self, X, Y, lr):
-            raise RuntimeError("injected failure")
-
-
-    class Disagrees(NumpyVectorised):
-        name = "disagrees"
-
-        def _forward(self, X):
-            return super()._forward(X) * 1.01
-
-        def _train_step(self, X, Y, lr):
-            return super()._train_step(X, Y, lr * 1.01)
-''')
-
-REGISTER = textwrap.dedent('''
-    import nnbench
-
-    for name, cls in (("crashes", "Crashes"), ("broken", "Broken"), ("disagrees", "Disagrees")):
-        nnbench.REGISTRY[name] = nnbench.Entry("nnbench_fakes", cls, "a test double")
-''')
+MISBEHAVING = Path(__file__).resolve().parent / "plugins" / "misbehaving.py"
 
 
 @pytest.fixture(scope="module")
 def misbehaving_run(tmp_path_factory):
     """A quick XOR run of numpy and the three doubles, through the real command."""
     scratch = tmp_path_factory.mktemp("fakes")
-    (scratch / "nnbench_fakes.py").write_text(FAKES)
-    (scratch / "sitecustomize.py").write_text(REGISTER)
     patch = pytest.MonkeyPatch()
-    patch.syspath_prepend(str(scratch))
-    patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(scratch),
-                                                            os.environ.get("PYTHONPATH")])))
-    for name, cls in (("crashes", "Crashes"), ("broken", "Broken"), ("disagrees", "Disagrees")):
-        patch.setitem(nnbench.REGISTRY, name, nnbench.Entry("nnbench_fakes", cls, "a double"))
+    for name, value in (("_joined", {}), ("_discovered", False),
+                        ("_classes", dict(nnbench._classes))):
+        patch.setattr(nnbench, name, value)
+    patch.delenv(nnbench.plugins.ENV, raising=False)
     out = scratch / "results"
-    status = main(["run", "--quick", "--claims-budget", "0", "--impl", "numpy", "crashes",
-                   "broken", "disagrees", "--network", "xor", "--dtype", "float64",
-                   "--out", str(out), "--no-progress"])
+    status = main(["run", "--quick", "--claims-budget", "0", "--impl", "numpy",
+                   f"{MISBEHAVING}:Crashes", f"{MISBEHAVING}:Raises", f"{MISBEHAVING}:Disagrees",
+                   "--network", "xor", "--dtype", "float64", "--out", str(out),
+                   "--no-progress"])
     patch.undo()
     run_dir = next(out.glob("runs/*/*"))
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -87,8 +48,8 @@ def test_each_misbehaviour_gets_its_status_and_reason(misbehaving_run):
     assert steps["gemm"]["status"] == "ok" and steps["numpy"]["status"] == "ok"
     assert steps["crashes"]["status"] == "crashed"
     assert "SIGABRT" in steps["crashes"]["reason"]
-    assert steps["broken"]["status"] == "partial"
-    assert "injected failure" in steps["broken"]["reason"]
+    assert steps["raises"]["status"] == "partial"
+    assert "injected failure" in steps["raises"]["reason"]
     assert steps["disagrees"]["status"] == "mismatch"
     assert "differs from numpy" in steps["disagrees"]["reason"]
 
@@ -97,8 +58,8 @@ def test_the_run_goes_on_after_a_crash(misbehaving_run):
     _, _, run_dir, steps = misbehaving_run
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert list(steps) == manifest["blocks"]["orders"][0]  # every step ran, in the drawn order
-    assert set(steps) == {"gemm", "numpy", "crashes", "broken", "disagrees"}
-    for name in ("numpy", "broken", "disagrees"):  # ... but every result is kept
+    assert set(steps) == {"gemm", "numpy", "crashes", "raises", "disagrees"}
+    for name in ("numpy", "raises", "disagrees"):  # ... but every result is kept
         assert (run_dir / steps[name]["json"]).is_file()
         assert steps[name]["peak_rss_bytes"] > 0
     assert not steps["crashes"]["json"]
@@ -112,9 +73,9 @@ def test_misbehaving_cases_are_reported_and_not_ranked(misbehaving_run):
     rows = summary.set_index(["variant", "op"])
     assert rows.loc[("numpy", "train"), "ranked"]
     assert rows.loc[("numpy", "train"), "ratio_to_fastest"] == 1.0
-    assert rows.loc[("broken", "predict"), "ranked"]  # its predict works
-    assert not rows.loc[("broken", "train"), "ranked"]
-    assert "injected failure" in rows.loc[("broken", "train"), "note"]
+    assert rows.loc[("raises", "predict"), "ranked"]  # its predict works
+    assert not rows.loc[("raises", "train"), "ranked"]
+    assert "injected failure" in rows.loc[("raises", "train"), "note"]
     for op in ("predict", "train"):
         assert rows.loc[("disagrees", op), "verification"] == "mismatch"
         assert not rows.loc[("disagrees", op), "ranked"]
