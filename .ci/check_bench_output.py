@@ -8,6 +8,8 @@ tells one story:
   unavailable here), with its raw JSON readable;
 - OUT/summary.csv holds a row for every implementation, network and operation the JSON
   timed, with the JSON's own median turned into the time per sample;
+- every implementation but numpy was verified against it (`nnbench verify` in its first
+  process), and REPORT.md has the Equivalence section;
 - OUT/REPORT.md names the run, and every chart it embeds exists as a PNG in OUT/charts/, and
   no other chart is there.
 
@@ -71,6 +73,12 @@ def check(out: Path) -> list[str]:
                 problems.append(f"summary.csv has nothing of {variant} on {network}")
 
     report = (out / "REPORT.md").read_text(encoding="utf-8")
+    for variant in ran:
+        verified = run.documents.get(variant, {}).get("nnbench", {}).get("verify", [])
+        if variant != "numpy" and not verified:
+            problems.append(f"{variant}: its first process has no verify findings")
+    if "## Equivalence" not in report:
+        problems.append("REPORT.md has no Equivalence section")
     if manifest["run_id"] not in report:
         problems.append("REPORT.md does not name the run")
     embedded = re.findall(r"!\[[^\]]*\]\((charts/[^)]+)\)", report)
