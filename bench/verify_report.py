@@ -65,7 +65,7 @@ def markdown_summary(findings: list[Finding], command: str) -> list[str]:
         judged = group[group["status"].isin([OK, MISMATCH])]
         rows.append({
             "implementation": impl, "dtype": dtype,
-            "agree": f"{(group['status'] == OK).sum()} of {len(group)}",
+            "agree": f"{(group['status'] == OK).sum()} of {(group['status'] != UNSUPPORTED).sum()}",
             "largest error": f"{judged['largest'].max():.2g}" if len(judged) else "",
             "tolerance": f"{judged['tolerance'].max():g}" if len(judged) else "",
             "weights' drift (largest, end of run)": max(
