@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nnbench
 from nnbench import networks
-from nnbench.errors import DataError, NNBenchError, UnknownNameError
+from nnbench.errors import DataError, NNBenchError, UnknownNameError, UnsupportedError
 
 from . import files, timing
 from .claim_checks import check_a2, check_a3, check_a5, check_b2
@@ -137,6 +137,8 @@ def per_implementation(ctx: Context, measure: Callable[[str], Finding]) -> list[
         except TooSlow as slow:
             finding = Finding("", NOT_RUN, reason=f"would take ~{slow.seconds:.0f} s, over the "
                               f"budget of {ctx.budget:g} s per claim and implementation")
+        except UnsupportedError as exc:
+            finding = Finding("", NOT_RUN, reason=f"not supported: {exc.reason}")
         except NNBenchError as exc:
             finding = Finding("", NOT_RUN, reason=str(exc))
         except Exception as exc:  # an implementation that breaks is reported, not fatal

@@ -86,8 +86,9 @@ def run_list(args) -> int:
             print(f"  {name:<15} unavailable  {status.reason}")
             continue
         entry, cls = nnbench.entry(name), nnbench.get_class(name)
+        doc = (cls.__doc__ or "").strip()  # an entry point's summary is its docstring
         summary = (entry.summary.replace("`", "").replace("**", "")  # markdown, for README
-                   or "(no docstring)")
+                   or (doc.splitlines()[0] if doc else "(no docstring)"))
         origin = f" ({entry.origin})" if entry.origin else ""
         print(f"  {name:<15} available    {summary}{origin} [{', '.join(cls.dtypes)}]")
         for reason, presets in unsupported_presets(cls).items():
@@ -109,7 +110,10 @@ def unsupported_presets(cls) -> dict[str, list[str]]:
     """The presets (in float64) an implementation declares it cannot compute, by reason."""
     declined: dict[str, list[str]] = {}
     for preset in networks.PRESETS.values():
-        reason = cls.supports(preset.spec, "float64")
+        try:
+            reason = cls.supports(preset.spec, "float64")
+        except Exception as exc:  # a plugin's own code: shown, not a traceback
+            reason = f"its supports() raised {type(exc).__name__}: {exc}"
         if reason is not None:
             declined.setdefault(reason, []).append(preset.name)
     return declined
@@ -335,7 +339,7 @@ def add_run(commands):
                              "core)")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, few rounds, float64, one process per variant: a "
-                             "smoke test of a minute or two")
+                             "smoke test of two or three minutes")
     parser.add_argument("--repeats", type=int, metavar="N",
                         help="processes per variant, run in N blocks of every variant "
                              "(default 3, quick 1); more give narrower intervals")

@@ -531,7 +531,8 @@ def unsupported_section(m: Material) -> list[str]:
     where: dict[tuple[str, str], set[str]] = {}
     for document in m.run.documents.values():
         for case in document[Section.NAME].get(Section.UNSUPPORTED, []):
-            place = " ".join(str(case[key]) for key in ("network", "dtype") if key in case)
+            place = " ".join(f"{key} {case[key]}" if key in ("width", "batch") else str(case[key])
+                             for key in ("network", "dtype", "width", "batch") if key in case)
             where.setdefault((case.get("variant", "?"), case["reason"]), set()).add(
                 place or case.get("test", "?"))
     lines = [f"- {variant} ({', '.join(sorted(places))}): {reason}"

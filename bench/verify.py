@@ -80,12 +80,12 @@ def verify(name: str, preset_name: str, dtype: str, steps: int = DEFAULT_STEPS,
     preset, X, Y = small_case(preset_name)
     finding = Finding(label or name, preset_name, dtype, preset_epochs=preset.epochs)
     cls, options = nnbench.get_class(name), options or {}
-    reason = cls.supports(preset.spec, dtype, **options)
-    if reason is not None:
-        finding.status, finding.problem = UNSUPPORTED, reason
-        return finding
-    finding.tolerance = rtol = rtol_for(cls, dtype)
     try:
+        reason = cls.supports(preset.spec, dtype, **options)
+        if reason is not None:
+            finding.status, finding.problem = UNSUPPORTED, reason
+            return finding
+        finding.tolerance = rtol = rtol_for(cls, dtype)
         checks = one_step_checks(name, preset, X, Y, dtype, steps, options)
         for what, actual, expected in checks:
             error = relative_error(actual, expected)

@@ -51,7 +51,8 @@ def text_table(findings: list[Finding]) -> str:
         return "(nothing verified)"
     for column in ("largest error", "tolerance", "drift"):
         table[column] = table[column].map(lambda v: "" if pd.isna(v) else f"{v:.2g}")
-    table["problem"] = table["problem"].str.slice(0, 90)
+    long = table["problem"].str.len() > 90  # the whole of the first one goes to stderr
+    table.loc[long, "problem"] = table.loc[long, "problem"].str.slice(0, 89) + "…"
     return table.to_string(index=False)
 
 
@@ -63,6 +64,8 @@ def markdown_summary(findings: list[Finding], command: str) -> list[str]:
     for (impl, dtype), group in pd.DataFrame([vars(f) for f in findings]).groupby(
             ["impl", "dtype"], sort=False):
         judged = group[group["status"].isin([OK, MISMATCH])]
+        if (group["status"] == UNSUPPORTED).all():
+            continue  # listed under "Not supported" below
         rows.append({
             "implementation": impl, "dtype": dtype,
             "agree": f"{(group['status'] == OK).sum()} of {(group['status'] != UNSUPPORTED).sum()}",

@@ -100,6 +100,15 @@ def test_verify_reports_a_misbehaving_plugin(capsys, cls, expected):
     assert status == 1 and expected in err
 
 
+def test_the_claims_table_says_what_a_plugin_does_not_support():
+    from nnbench.bench import claims
+
+    name = nnbench.join(TINY)
+    (row,) = claims.run_claims(claims.Context([name], quick=True), ["A1"])
+    assert row["impl"] == "tiny" and row["verdict"] == claims.NOT_RUN
+    assert row["reason"] == "not supported: tiny has only sigmoid, tanh and linear layers"
+
+
 # ---- an entry point ----
 
 
@@ -127,7 +136,8 @@ def test_an_entry_point_joins_and_a_clashing_one_is_refused(installed_plugin, ca
                              "--dtype", "float64", "--no-charts", "--epochs", "5")
     assert status == 0 and "1 ok" in out
     status, out, _ = run_cli(capsys, "list")
-    assert any(line.split()[:2] == ["tiny", "available"] for line in out.splitlines())
+    line = next(line for line in out.splitlines() if line.split()[:2] == ["tiny", "available"])
+    assert "A plain NumPy network" in line and "(entry point of tinyplugin)" in line
     assert "refused: entry point 'numpy'" in out
 
 
