@@ -39,6 +39,7 @@ from nnbench.spec import DTYPES
 
 from . import paths, verify
 from .child import interrupt_signals, signals_held
+from .formatting import short_reason
 from .workloads import split_names
 
 EXIT_USAGE = 2
@@ -92,7 +93,7 @@ def run_list(args) -> int:
         origin = f" ({entry.origin})" if entry.origin else ""
         print(f"  {name:<15} available    {summary}{origin} [{', '.join(cls.dtypes)}]")
         for reason, presets in unsupported_presets(cls).items():
-            print(f"  {'':<15}   not supported: {', '.join(presets)}: {reason}")
+            print(f"  {'':<15}   not supported: {', '.join(presets)}: {short_reason(reason)}")
     for line in nnbench.refused():
         print(f"  refused: {line}")
     print("\nPresets:")

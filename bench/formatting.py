@@ -1,4 +1,5 @@
-"""Every unit the suite prints, formatted once: seconds, plain numbers, ratios, shares, bytes.
+"""Every unit the suite prints, formatted once: seconds, plain numbers, ratios, shares, bytes
+(and the short form of a long reason).
 
 Each formatter returns "-" for a missing or non-finite value, so a table never shows "nan".
 """
@@ -61,3 +62,15 @@ def range_text(low: float, high: float, formatter) -> str:
     if _missing(low) or _missing(high):
         return "-"
     return f"{formatter(low)} to {formatter(high)}"
+
+
+def first_clause(message: str) -> str:
+    """The start of a long error message, up to its first colon or semicolon."""
+    for mark in (":", ";"):
+        message = message.split(mark, 1)[0]
+    return message.strip()
+
+
+def short_reason(reason: str, most: int = 120) -> str:
+    """A reason as a listing shows it: whole if short, else its first clause."""
+    return reason if len(reason) <= most else f"{first_clause(reason)} (...)"

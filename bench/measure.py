@@ -58,6 +58,7 @@ from nnbench.spec import NetworkSpec, Params, init_params
 from nnbench.tolerance import RTOL, relative_error
 
 from . import steadiness, timing
+from .formatting import first_clause
 from .results import Info, Kind, RunDataError, Verified, read_benchmark_json
 from .threads import threads_in_effect, wait_for_blas_threads
 from .timing import count_for, seconds
@@ -112,13 +113,6 @@ def build(variant: Variant, spec: NetworkSpec, params_for: Callable[[NetworkSpec
 
 def shape(spec: NetworkSpec) -> str:
     return "-".join(map(str, spec.sizes))
-
-
-def first_clause(message: str) -> str:
-    """The start of a long error message, up to its first colon or semicolon."""
-    for mark in (":", ";"):
-        message = message.split(mark, 1)[0]
-    return message.strip()
 
 
 # ---- 2. verify against numpy_vec ----

@@ -150,8 +150,11 @@ def join(text: str) -> str:
     name = plugins.check_name(getattr(cls, "name", None), text)
     entries = _entries()
     if name in entries:
-        if name in _classes and _classes[name] is cls:
-            return name
+        try:
+            if get_class(name) is cls:  # the registered class itself, by another spelling
+                return name
+        except NNBenchError:
+            pass
         taken = "a built-in implementation" if name in REGISTRY else entries[name].origin
         raise InputError(f"--impl {text}: the name {name!r} is taken by {taken}; give the "
                          f"class another `name`")

@@ -141,6 +141,11 @@ def test_an_entry_point_joins_and_a_clashing_one_is_refused(installed_plugin, ca
     assert "refused: entry point 'numpy'" in out
 
 
+def test_a_reference_to_a_built_in_class_is_that_implementation():
+    assert nnbench.join("nnbench.numpy_vec:NumpyVectorised") == "numpy"
+    assert nnbench.names().count("numpy") == 1
+
+
 # ---- bad references, and paths ----
 
 
