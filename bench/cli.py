@@ -238,7 +238,7 @@ def run_verify(args) -> int:
         if dtype not in DTYPES:
             raise UnknownNameError("dtype", dtype, DTYPES)
     cases = [(name, preset, dtype) for name in names for preset in presets for dtype in dtypes]
-    reasons = [nnbench.get_class(name).supports(networks.get(preset).spec, dtype)
+    reasons = [declined(name, verify.small_case(preset)[0].spec, dtype)
                for name, preset, dtype in cases]
     if cases and all(reason is not None for reason in reasons):  # nothing to check: say why
         (name, preset, dtype), reason = cases[0], reasons[0]
@@ -256,6 +256,15 @@ def run_verify(args) -> int:
               f"{problem.status}: {problem.problem}", file=sys.stderr)
         return 1
     return 0
+
+
+def declined(name: str, spec, dtype: str) -> str | None:
+    """Why `name` does not support `spec` in `dtype`, or None (also when its own supports()
+    fails: verify then reports that failure)."""
+    try:
+        return nnbench.get_class(name).supports(spec, dtype)
+    except Exception:
+        return None
 
 
 def positive_int(text: str, flag: str, other: str = "") -> int:

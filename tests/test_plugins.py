@@ -80,6 +80,13 @@ def test_verify_passes_a_correct_plugin_and_writes_its_json_and_charts(capsys, t
     assert "2 ok, 4 not supported" in out
 
 
+def test_verify_checks_the_small_case_a_memory_limit_allows(capsys):
+    """784-512-10 is over the Jacobian's budget, but verify's MNIST case is 784-16-10."""
+    status, out, _ = run_cli(capsys, "verify", "--impl", "jacobian", "--network", "mnist",
+                             "--dtype", "float64", "--no-charts", "--epochs", "2")
+    assert status == 0 and "1 ok" in out
+
+
 def test_verify_names_the_first_quantity_that_disagrees(capsys):
     status, _, err = run_cli(capsys, "verify", "--impl", f"{MISBEHAVING}:WrongGradient",
                              "--network", "xor-keras", "--dtype", "float64", "--no-charts")
