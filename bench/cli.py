@@ -35,6 +35,7 @@ from nnbench.errors import (
     UnknownNameError,
     UnsupportedError,
 )
+from nnbench.plugins import is_reference
 from nnbench.spec import DTYPES
 
 from . import paths, verify
@@ -322,10 +323,7 @@ def selected_implementations(asked: list[str] | None) -> list[str]:
     """The implementations asked for (names or references; each must exist and run here),
     or all that run here."""
     if asked:
-        names = [nnbench.join(text) for text in asked]
-        for name in names:
-            nnbench.get_class(name)
-        return names
+        return [nnbench.join(text) for text in asked]  # join loads each class, or says why
     return [name for name, status in nnbench.available().items() if status]
 
 
@@ -396,7 +394,7 @@ def run_run(args) -> int:
         variants = []
         for text in args.impl:
             try:
-                variants.append(nnbench.join(text) if ":" in text else text)
+                variants.append(nnbench.join(text) if is_reference(text) else text)
             except PluginError as exc:
                 broken[text] = str(exc)
         if not variants:

@@ -2,9 +2,10 @@
 
 Every timed case follows the same steps, whichever operation it times:
 
-1. **Build** the variant from the preset's starting weights. A variant that refuses a shape
-   for its memory budget (the explicit Jacobian on the 784-512-10 network) is built at the
-   widest power-of-two hidden width it accepts, and the case says so.
+1. **Build** the variant from the preset's starting weights. A variant that declares it does
+   not support the shape (`supports`: the explicit Jacobian's memory budget on 784-512-10) is
+   built at the widest power-of-two hidden width it supports, and the case says so; with
+   none, the case is recorded as not supported.
 2. **Size** the work of one round: the sampled paradigms (`per_sample`) get a subset
    sized to take about `Mode.timing.subset_s`; everybody else the full workload, unless one epoch of
    it would take longer than `Mode.timing.full_s` (then as many whole batches as fit in that: the
@@ -63,10 +64,6 @@ from .results import Info, Kind, RunDataError, Verified, read_benchmark_json
 from .threads import threads_in_effect, wait_for_blas_threads
 from .timing import count_for, seconds
 from .workloads import SIZING_ENV, Mode, Variant, current_block, is_sampled
-
-# Agreement with numpy_vec, relative to the largest magnitude of numpy's array (an entry that
-# is zero by cancellation cannot be compared relatively); the tolerances of tests/.
-
 
 # ---- 1. build, at a narrower width when the full shape is over a memory budget ----
 

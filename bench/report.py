@@ -516,7 +516,7 @@ def skipped_section(m: Material) -> list[str]:
 
 
 def verify_section(m: Material) -> list[str]:
-    """What the run's `nnbench verify` step found, and its two charts."""
+    """What `nnbench verify` found in each variant's first process, and its two charts."""
     if not m.verify:
         return []
     epochs = max(f.epochs for f in m.verify)

@@ -15,18 +15,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-
-from .charts import DTYPE_COLOURS, LINESTYLES, MARKERS, save  # noqa: E402
-from .tables import markdown_table  # noqa: E402
-from .verify import FAILED, MISMATCH, OK, UNSUPPORTED, Finding, counts_text  # noqa: E402
+from .charts import DTYPE_COLOURS, LINESTYLES, MARKERS, save  # charts sets the Agg backend
+from .tables import markdown_table
+from .verify import FAILED, MISMATCH, OK, UNSUPPORTED, Finding, counts_text
 
 CHARTS = ("verify_heatmap.png", "verify_drift.png")
 FLOOR = 1e-18  # an error of exactly 0 is drawn here on a log scale
@@ -63,22 +59,20 @@ def markdown_summary(findings: list[Finding], command: str) -> list[str]:
     rows = []
     for (impl, dtype), group in pd.DataFrame([vars(f) for f in findings]).groupby(
             ["impl", "dtype"], sort=False):
-        judged = group[group["status"].isin([OK, MISMATCH])]
-        if (group["status"] == UNSUPPORTED).all():
+        declined = group["status"] == UNSUPPORTED
+        if declined.all():
             continue  # listed under "Not supported" below
+        judged = group[group["status"].isin([OK, MISMATCH])]
+        drifts = [drift[-1] for drift in group["drift_weights"] if drift]
         rows.append({
             "implementation": impl, "dtype": dtype,
-            "agree": f"{(group['status'] == OK).sum()} of {(group['status'] != UNSUPPORTED).sum()}",
+            "agree": f"{(group['status'] == OK).sum()} of {(~declined).sum()}",
             "largest error": f"{judged['largest'].max():.2g}" if len(judged) else "",
             "tolerance": f"{judged['tolerance'].max():g}" if len(judged) else "",
-            "weights' drift (largest, end of run)": max(
-                (f.drift_weights[-1] for f in findings if f.impl == impl and f.dtype == dtype
-                 and f.drift_weights), default=""),
-            "not supported": ", ".join(group.loc[group["status"] == UNSUPPORTED, "preset"]),
+            "weights' drift (largest, end of run)": f"{max(drifts):.2g}" if drifts else "",
+            "not supported": ", ".join(group.loc[declined, "preset"]),
         })
     table = pd.DataFrame(rows)
-    drift_column = "weights' drift (largest, end of run)"
-    table[drift_column] = table[drift_column].map(lambda v: f"{v:.2g}" if v != "" else "")
     problems = [f"- **{f.impl}** {f.preset} {f.dtype}: {f.status}: {f.problem}"
                 for f in findings if f.status in (MISMATCH, FAILED)]
     reasons = {}

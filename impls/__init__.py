@@ -17,7 +17,7 @@ import importlib
 from dataclasses import dataclass
 
 from . import plugins
-from .errors import InputError, NNBenchError, PluginError, UnavailableError, UnknownNameError
+from .errors import InputError, NNBenchError, UnavailableError, UnknownNameError
 from .spec import NetworkSpec, Params, init_params
 
 
@@ -158,9 +158,8 @@ def join(text: str) -> str:
         taken = "a built-in implementation" if name in REGISTRY else entries[name].origin
         raise InputError(f"--impl {text}: the name {name!r} is taken by {taken}; give the "
                          f"class another `name`")
-    summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-    _joined[name] = Entry(reference.module, reference.cls, summary, origin=str(reference),
-                          path=reference.path)
+    _joined[name] = Entry(reference.module, reference.cls, "", origin=str(reference),
+                          path=reference.path)  # a plugin's summary is its docstring
     _classes[name] = cls
     plugins.hand_down(reference)
     return name
@@ -208,12 +207,12 @@ def _load(found: Entry) -> type:
     except ImportError as exc:
         missing = getattr(exc, "name", None)
         if missing == found.module:  # our own file is missing: a broken install, not a dependency
-            raise PluginError(f"its module {found.module} is missing from this "
-                              f"installation") from None
+            raise UnavailableError(f"its module {found.module} is missing from this "
+                                   f"installation") from None
         if missing:
-            raise PluginError(f"{missing} is not installed ({found.how_to_install})") from None
+            raise UnavailableError(f"{missing} is not installed ({found.how_to_install})") from None
         # an ImportError raised on purpose, e.g. a missing executable: its message says why
-        raise PluginError(str(exc)) from None
+        raise UnavailableError(str(exc)) from None
     return getattr(module, found.cls)
 
 
