@@ -62,6 +62,10 @@ REGISTRY: dict[str, Entry] = {
     "numpy": _entry("numpy_vec", "NumpyVectorised",
                     "vectorised NumPy over the whole mini-batch: **the reference**",
                     packages=("numpy",)),
+    "numpy-fast": _entry("numpy_fast", "NumpyFast",
+                         "the same NumPy with no weight-sized temporary in a step: buffers "
+                         "made once, activations in place, the rate folded into the delta",
+                         packages=("numpy",)),
     "numba": _entry("numba_jit", "NumbaJIT",
                     "the loop algorithm compiled with Numba, the whole training in one compiled "
                     "call", extra="numba", packages=("numba", "llvmlite")),
