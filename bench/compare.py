@@ -39,7 +39,7 @@ def comparable(cases: pd.DataFrame) -> pd.DataFrame:
         if column not in frame:
             frame[column] = ""
     axis = frame["batch"].where(frame[Info.KIND] == Kind.BATCH, "")
-    axis = axis.where(frame[Info.KIND] != Kind.PHASE, frame["phase"])
+    axis = axis.where(frame[Info.KIND] != Kind.PHASE, phase_axis(frame))
     # The GEMM rate is measured on the run's threads and on one, before and after the others.
     axis = axis.where(frame["thread_setting"] != "one", "one thread")
     axis = axis.where(frame["step"] != GEMM_AFTER_STEP, (axis.astype(str) + " (after)").str.strip())
@@ -50,6 +50,14 @@ def comparable(cases: pd.DataFrame) -> pd.DataFrame:
     frame["axis"] = axis.astype(str)
     frame[KEY] = frame[KEY].fillna("").astype(str)
     return frame.drop_duplicates(KEY)  # one row per key, so runs pair up case by case
+
+
+def phase_axis(frame: pd.DataFrame) -> pd.Series:
+    """A step phase's name, after its implementation's where that is not the reference (two
+    implementations' steps have phases of the same name)."""
+    impl = frame[Info.IMPL].fillna("") if Info.IMPL in frame else pd.Series("", frame.index)
+    own = (impl != "") & (impl != REFERENCE_VARIANT)
+    return frame["phase"].where(~own, impl + ": " + frame["phase"].astype(str))
 
 
 LONE_FILE = "(the file)"

@@ -20,7 +20,7 @@ A case is ranked only when it agreed with numpy and ran the network at its reque
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -328,12 +328,28 @@ STEP_PARTS = {
 }
 
 
-def step_breakdown(cases: pd.DataFrame, dtype: str) -> dict | None:
-    """numpy_vec's MNIST training step taken apart, for `dtype`: the phases (a frame, one row
+def stepped_impl(phases: pd.DataFrame) -> pd.Series:
+    """Each phase case's implementation, whose step it is part of (numpy where a run from before
+    numpy-fast's breakdown recorded none)."""
+    impl = phases[Info.IMPL] if Info.IMPL in phases else pd.Series("", index=phases.index)
+    return impl.fillna("").replace("", REFERENCE_VARIANT)
+
+
+def stepped_impls(cases: pd.DataFrame) -> list[str]:
+    """The implementations whose MNIST step the run took apart: the reference first, then the
+    others in the run's order."""
+    found = dict.fromkeys(stepped_impl(cases[cases[Info.KIND] == Kind.PHASE]))
+    return sorted(found, key=lambda impl: impl != REFERENCE_VARIANT)
+
+
+def step_breakdown(cases: pd.DataFrame, dtype: str,
+                   impl: str = REFERENCE_VARIANT) -> dict | None:
+    """`impl`'s MNIST training step taken apart, for `dtype`: the phases (a frame, one row
     each, timed alone), the whole step, and the step's time split into STEP_PARTS: what the
     best GEMM rate needs for the step's FLOPs, what the products lose at their own shapes, the
     elementwise work, the update, and the rest (the whole step minus its phases timed alone)."""
     phases = cases[(cases[Info.KIND] == Kind.PHASE) & (cases[Info.DTYPE] == dtype)]
+    phases = phases[stepped_impl(phases) == impl]
     if phases.empty or not (phases[Info.PHASE_KIND] == Phase.STEP).any():
         return None
     phases = phases.sort_values("order")
@@ -344,18 +360,25 @@ def step_breakdown(cases: pd.DataFrame, dtype: str) -> dict | None:
     rate = gemm_rates(cases).get(dtype, math.nan)
     ideal = flops / (rate * 1e9)
     products = float(by_kind.get(Phase.PRODUCT, 0.0))
-    return {"phases": parts, "step": step, "flops": flops, "rate": rate, "products": products,
-            "batch": int(parts[Info.BATCH_SIZE].iloc[0]), "shape": parts["shape"].iloc[0],
+    return {"impl": impl, "phases": parts, "step": step, "flops": flops, "rate": rate,
+            "products": products, "batch": int(parts[Info.BATCH_SIZE].iloc[0]),
+            "shape": parts["shape"].iloc[0],
             "split": {"ideal": ideal, "shortfall": products - ideal,
                       "elementwise": float(by_kind.get(Phase.ELEMENTWISE, 0.0)),
                       "update": float(by_kind.get(Phase.UPDATE, 0.0)),
                       "rest": step - float(parts["median_s"].sum())}}
 
 
-def step_breakdowns(cases: pd.DataFrame) -> dict[str, dict]:
-    """`step_breakdown` of every dtype that has one."""
+def step_breakdowns(cases: pd.DataFrame, impl: str = REFERENCE_VARIANT) -> dict[str, dict]:
+    """`step_breakdown` of `impl` for every dtype that has one."""
     return {dtype: parts for dtype in DTYPE_ORDER
-            if (parts := step_breakdown(cases, dtype)) is not None}
+            if (parts := step_breakdown(cases, dtype, impl)) is not None}
+
+
+def every_step_breakdown(cases: pd.DataFrame) -> dict[str, dict[str, dict]]:
+    """`step_breakdowns` of every implementation whose step the run took apart."""
+    return {impl: found for impl in stepped_impls(cases)
+            if (found := step_breakdowns(cases, impl))}
 
 
 def breakdown_table(parts: dict, table: pd.DataFrame, dtype: str) -> pd.DataFrame:
@@ -374,8 +397,8 @@ def breakdown_table(parts: dict, table: pd.DataFrame, dtype: str) -> pd.DataFram
                  "GFLOP/s": number_text(gflops), "of GEMM": share_text(gflops / rate)})
     trained = table[(table[Info.NETWORK] == "mnist") & (table[Info.OP] == Kind.TRAIN)
                     & (table[Info.DTYPE] == dtype) & table["ranked"]].sort_values("time_per_unit_s")
-    for label, found in ((f"{REFERENCE_VARIANT}'s `fit`",
-                          trained[trained[Info.VARIANT] == REFERENCE_VARIANT]),
+    impl = parts.get("impl", REFERENCE_VARIANT)
+    for label, found in ((f"{impl}'s `fit`", trained[trained[Info.VARIANT] == impl]),
                          ("the fastest `fit`", trained.head(1))):
         if not found.empty:
             row = found.iloc[0]
@@ -495,11 +518,13 @@ class Frames:
     cases: pd.DataFrame  # cases_frame
     records: pd.DataFrame  # records_frame
     table: pd.DataFrame  # main_table
-    breakdowns: dict[str, dict]  # step_breakdowns
+    breakdowns: dict[str, dict]  # step_breakdowns: numpy_vec's, drawn in the chart
+    every_breakdown: dict[str, dict[str, dict]] = field(default_factory=dict)  # by impl
 
     @classmethod
     def of(cls, run: Run) -> Frames:
         processes = process_frame(run)
         cases = cases_frame(run, processes)
+        every = every_step_breakdown(cases)
         return cls(run, cases, records_frame(run), main_table(run, cases, processes),
-                   step_breakdowns(cases))
+                   every.get(REFERENCE_VARIANT, {}), every)

@@ -41,7 +41,7 @@ class Target:
     one_thread: bool = False  # its variant runs on one thread: also against that GEMM rate
     modes: tuple[str, ...] = ()  # the run modes it holds for (none: every one)
     stated: str = "{comparison} {threshold}"  # the target in words
-    see: str = ""  # where the report says more
+    see: str = ""  # where the report says more (not said of a figure that meets its target)
 
     def target_text(self) -> str:
         return self.stated.format(comparison=self.comparison,
@@ -49,9 +49,12 @@ class Target:
 
 
 BOTH = ("float64", "float32")
+BREAKDOWN = 'where the rest goes: "Where the time of a training step goes"'
 TARGETS = (
     Target("Fastest MNIST training", "fastest_share", 0.9, network="mnist", op=Kind.TRAIN,
-           dtypes=BOTH, see='where the rest goes: "Where the time of a training step goes"'),
+           dtypes=BOTH, see=BREAKDOWN),
+    Target("NumPy at its best, MNIST training", "gemm_share", 0.9, network="mnist",
+           op=Kind.TRAIN, dtypes=BOTH, variants=("numpy-fast",), see=BREAKDOWN),
     Target("XOR training per epoch", "speedup", 50, unit="ratio", network="xor",
            op=Kind.TRAIN, dtypes=("float64",), variants=("numba", "numpy")),
     Target("Numba's MNIST training", "gemm_share", 0.25, network="mnist", op=Kind.TRAIN,
@@ -92,7 +95,7 @@ class Finding:
     def line(self) -> str:
         if self.target.threshold is None:
             return f"- {self.text}{self.after}"
-        see = f"; {self.target.see}" if self.target.see else ""
+        see = f"; {self.target.see}" if self.target.see and not self.met else ""
         return (f"- {self.text} (target: {self.target.target_text()}{self.condition}{see})"
                 f"{self.after}")
 
@@ -183,9 +186,17 @@ def side_by_side(target: Target, dtype: str, run, table, cases) -> Finding | Non
     return Finding(target, f"{target.what}, {dtype}: {', '.join(parts)}{between}")
 
 
+def tta_seconds(cases) -> float:
+    """The seconds the run spent training fresh processes to the accuracy targets."""
+    if cases.empty or Info.KIND not in cases:
+        return 0.0
+    rows = cases[cases[Info.KIND] == Kind.TIME_TO_ACCURACY]
+    return float(sum(sum(map(sum, row.values())) for row in rows["rounds_by_block"]))
+
+
 def run_seconds(target: Target, dtype: str, run, table, cases) -> Finding | None:
-    """How long the run took; with a claims budget over the default, the time before its
-    claims step (the target is for the default budget)."""
+    """How long the run took; without what the target does not cover: the claims step beyond
+    the default budget, and the training to the accuracy targets (`--time-to-accuracy`)."""
     seconds = run.manifest.get("seconds")
     if not seconds:
         return None
@@ -195,13 +206,22 @@ def run_seconds(target: Target, dtype: str, run, table, cases) -> Finding | None
     arguments = claims.get("arguments", []) if claims else []
     budget = (float(arguments[arguments.index("--budget") + 1]) if "--budget" in arguments
               else 0.0)
-    if budget <= DEFAULT_CLAIMS_BUDGET:
+    left_out, condition = [], ""
+    if budget > DEFAULT_CLAIMS_BUDGET:
+        left_out.append(("its claims step", claims["seconds"],
+                         f"the claims, at {budget:g} s per claim and implementation,"))
+        condition = f" with the default {DEFAULT_CLAIMS_BUDGET:g} s claims budget"
+    trained = tta_seconds(cases) if run.manifest.get("mode") == "default" else 0.0
+    if trained:
+        left_out.append(("training to the accuracy targets", trained,
+                         "training to the accuracy targets"))
+    if not left_out:
         return Finding(target, f"{what} took {whole_seconds_text(seconds)}", seconds)
-    before = seconds - claims["seconds"]
-    return Finding(target, f"{what} took {whole_seconds_text(before)} before its claims step",
-                   before, f" with the default {DEFAULT_CLAIMS_BUDGET:g} s claims budget",
-                   f"; the claims, at {budget:g} s per claim and implementation, took "
-                   f"{whole_seconds_text(claims['seconds'])} more")
+    before = seconds - sum(extra for _, extra, _ in left_out)
+    return Finding(target, f"{what} took {whole_seconds_text(before)} without "
+                   + " and ".join(name for name, _, _ in left_out), before, condition,
+                   "".join(f"; {said} took {whole_seconds_text(extra)} more"
+                           for _, extra, said in left_out))
 
 
 def machine_check(target: Target, dtype: str, run, table, cases) -> Finding | None:
