@@ -1,8 +1,10 @@
 """Every chart of the report (matplotlib, PNG files only), the claims' charts included.
 
 `draw_charts` draws them all, from a run's frames (bench/tables.py) and its claims findings,
-into one directory, and says which it drew; REPORT.md's sections only link them. Each chart
-function returns its file, or None (False for the claims' charts) when it has nothing to draw.
+into one directory, and says which it drew (the fixed cost's charts with them: they are
+drawn by bench/fixed_cost.py, with this module's helpers); REPORT.md's sections only link
+them. Each chart function returns its file, or None (False for the claims' charts) when it
+has nothing to draw.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from .tables import (  # noqa: E402
     sweep_points,
 )
 from .verdicts import NOT_RUN  # noqa: E402
-from .workloads import NETWORKS  # noqa: E402
+from .workloads import NETWORKS, SWEEP_NETWORK  # noqa: E402
 
 DTYPE_COLOURS = {"float64": "#3b75af", "float32": "#ef8636"}
 MARKERS = "osD^vP*Xh<>p"
@@ -428,8 +430,12 @@ class Drawn:
 
 def draw_charts(frames: Frames, claims_rows: list[dict] | None, directory: Path) -> Drawn:
     """Every chart of the run (and of its claims findings, when it has them) in `directory`."""
+    from .fixed_cost import draw as draw_fixed_cost  # here: it draws with this module's helpers
+
     cases, table = frames.cases, frames.table
-    batch_shapes = cases.loc[cases[Info.KIND] == Kind.BATCH, "shape"].dropna().unique()
+    # The batch sweep's MNIST points (its other networks are drawn by bench/fixed_cost.py).
+    swept = cases[(cases[Info.KIND] != Kind.BATCH) | (cases[Info.NETWORK] == SWEEP_NETWORK)]
+    batch_shapes = swept.loc[swept[Info.KIND] == Kind.BATCH, "shape"].dropna().unique()
     made = [chart_speed(table, network, directory / f"speed_{network}.png")
             for network in NETWORKS if (table.get(Info.NETWORK) == network).any()]
     made += [
@@ -437,9 +443,10 @@ def draw_charts(frames: Frames, claims_rows: list[dict] | None, directory: Path)
         chart_scaling(cases, Kind.WIDTH, directory / "scaling_width.png",
                       "Training time per sample against hidden width (MNIST 784-w-10, "
                       "float64)", "hidden width"),
-        chart_scaling(cases, Kind.BATCH, directory / "scaling_batch.png",
+        chart_scaling(swept, Kind.BATCH, directory / "scaling_batch.png",
                       f"Training time per sample against batch size (MNIST "
                       f"{', '.join(batch_shapes) or 'shape'}, float64)", "batch size"),
+        *draw_fixed_cost(cases, directory, frames.run.mode),
         chart_memory(frames.records, directory / "memory.png"),
         chart_loss(cases, directory / "loss_curve.png"),
         chart_cold_start(cases, directory / "cold_start.png"),

@@ -32,6 +32,7 @@ def whole_seconds_text(value: float) -> str:
 def number_text(value: float, digits: int = 3) -> str:
     if _missing(value):
         return "-"
+    value = float(f"{value:.{digits}g}")  # 999.97 is "1,000", not "1e+03"
     if abs(value) >= 10 ** digits:
         return f"{value:,.0f}"
     return f"{value:.{digits}g}"
