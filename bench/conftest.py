@@ -20,7 +20,8 @@ by option or by the environment variable the runner sets:
                                  NNBENCH_BLOCK          the block of the run (1)
 
 Fixtures that the cases ask for by name are parametrised here: `variant` with `dtype` (each
-dtype the variant's implementation has), `network`, and the axes `width`, `batch`,
+dtype the variant's implementation has), `network` (beside `batch`: those of the mode's
+`Sweeps.batch_networks` that are selected), and the axes `width`, `batch`,
 `memory_variant`, `memory_width`, `cold_variant`, `cold_network`, `gemm_shape`, `gemm_dtype`
 (bench/workloads.py says which values each mode uses); `mnist_selected` skips a case that
 needs MNIST when MNIST is not selected.
@@ -173,8 +174,9 @@ def pytest_generate_tests(metafunc):
     if "memory_variant" in names:
         chosen = [v for v in selection.variants if v.name in mode.memory.variants]
         metafunc.parametrize("memory_variant", chosen, ids=[v.name for v in chosen])
-    if "network" in names:
-        metafunc.parametrize("network", selection.networks)
+    if "network" in names:  # the batch sweep: the selected networks it runs on
+        metafunc.parametrize("network", [n for n in selection.networks if "batch" not in names
+                                         or n in mode.sweeps.batch_networks])
     if "cold_network" in names:
         metafunc.parametrize("cold_network", [n for n in mode.cold_start.networks
                                               if n in selection.networks])
@@ -182,6 +184,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("width", mode.sweeps.widths)
     if "batch" in names:
         metafunc.parametrize("batch", mode.sweeps.batch_sizes)
+    if "tta_target" in names:
+        targets = mode.time_to_accuracy.targets
+        metafunc.parametrize("tta_target", targets,
+                             ids=[f"{preset}-{target:.0%}" for preset, target in targets])
     if "memory_width" in names:
         metafunc.parametrize("memory_width", mode.memory.widths)
     if "gemm_dtype" in names:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import claims, verify, verify_report
+from . import claims, tta_report, verify, verify_report
 from .charts import Drawn, draw_charts
 from .checks import (
     CHECK_RATES,
@@ -30,6 +30,7 @@ from .checks import (
     implementations_table,
 )
 from .files import replacing, write_text
+from .fixed_cost import report_lines as fixed_cost_lines
 from .formatting import range_text, ratio_text, seconds_text, share_text
 from .results import Info, Kind, Run, Section, Status
 from .tables import (
@@ -82,6 +83,8 @@ def write_report(run: Run, out: Path) -> Report:
     with replacing(summary) as temporary:
         summary_frame(run, frames.table).to_csv(temporary, index=False)
     drawn = draw_charts(frames, rows, out / "charts")
+    tta_chart = tta_report.chart(frames.cases, out / "charts" / tta_report.CHART)
+    drawn.files += [tta_chart] if tta_chart else []
     findings = [verify.Finding(**finding) for document in run.documents.values()
                 for finding in document[Section.NAME].get(Section.VERIFY, [])]
     if findings:
@@ -119,6 +122,11 @@ def title_section(m: Material) -> list[str]:
     else:
         lines.append(f"From `{run.source.name}`.")
     return [*lines, "", *partial_warning(run), *busy_warning(run)]
+
+
+def time_to_accuracy_section(m: Material) -> list[str]:
+    return tta_report.section_lines(m.frames.cases, m.frames.records, m.frames.table,
+                                    m.drawn.link(tta_report.CHART), markdown_table)
 
 
 def partial_warning(run: Run) -> list[str]:
@@ -209,11 +217,35 @@ def headline_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+PEERS = ("sklearn", "keras", "torch", "jax")  # what a user would train MNIST with instead
+
+
+def peer_lines(table: pd.DataFrame) -> list[str]:
+    """Per dtype, MNIST training in scikit-learn and the frameworks at their defaults, as
+    ratios to the fastest implementation's time."""
+    lines = []
+    train = table[(table[Info.NETWORK] == "mnist") & (table[Info.OP] == "train")
+                  & table["ranked"]] if not table.empty else table
+    for dtype, group in train.groupby(Info.DTYPE, sort=False):
+        best = group.sort_values("time_per_unit_s").iloc[0]
+        peers = group[group[Info.VARIANT].isin(PEERS)]
+        if peers.empty:
+            continue
+        lines.append(f"- mnist train, {dtype}, what a user might pick instead, against the "
+                     f"fastest ({best[Info.VARIANT]}): " + ", ".join(
+                         f"{row.variant} {ratio_text(row.ratio)} "
+                         f"({range_text(row.ratio_low, row.ratio_high, ratio_text)})"
+                         for row in peers.sort_values("ratio").itertuples()))
+    return lines
+
+
 def headlines_section(m: Material) -> list[str]:
     lines = ["## Headlines", "",
              "Each figure with its 95% interval in brackets (docs/statistics.md): two "
              "implementations whose ratio's interval holds 1 are tied, and share a rank.", ""]
+    lines += tta_report.headline(m.frames.cases, m.frames.records, m.frames.table)
     lines += headline_lines(m.frames.table) or ["- no ranked cases"]
+    lines += peer_lines(m.frames.table)
     return [*lines, "", *within_process_note(m.frames.cases)]
 
 
@@ -395,20 +427,26 @@ def breakdown_summary(parts: dict, dtype: str) -> str:
 
 
 def breakdown_section(m: Material) -> list[str]:
-    breakdowns = m.frames.breakdowns
-    if not breakdowns:
+    every = m.frames.every_breakdown
+    if not every:
         return []
     lines = ["## Where the time of a training step goes", "",
-             "numpy_vec's MNIST training step (the reference; the fastest implementations "
-             "run the same products) taken apart on one batch: each phase timed alone "
-             "in the GEMM step's process (bench/test_breakdown.py), then the whole step. "
-             "The matrix products are the step's FLOPs; everything else is time the GEMM "
-             "rate does not count.", "",
+             f"The MNIST training step of {' and '.join(every)} taken apart on one batch "
+             "(numpy's is numpy_vec's, the reference; the fastest implementations run the same "
+             "products): each phase timed alone in the GEMM step's process "
+             "(bench/test_breakdown.py), then the whole step. The matrix products are the "
+             "step's FLOPs; everything else is time the GEMM rate does not count. The chart "
+             "is numpy_vec's step.", "",
              m.drawn.link("step_breakdown.png"),
-             *[breakdown_summary(parts, dtype) for dtype, parts in breakdowns.items()], ""]
-    for dtype, parts in breakdowns.items():
-        lines += [f"### The step's phases, {dtype}", "",
-                  markdown_table(breakdown_table(parts, m.frames.table, dtype)), ""]
+             *[breakdown_summary(parts, f"{impl}, {dtype}")
+               for impl, by_dtype in every.items() for dtype, parts in by_dtype.items()], ""]
+    dtypes = dict.fromkeys(dtype for by_dtype in every.values() for dtype in by_dtype)
+    for dtype in dtypes:  # each dtype's tables side by side, the reference's first
+        for impl, by_dtype in every.items():
+            if dtype in by_dtype:
+                lines += [f"### {impl}'s step, {dtype}", "",
+                          markdown_table(breakdown_table(by_dtype[dtype], m.frames.table,
+                                                         dtype)), ""]
     return lines
 
 
@@ -429,6 +467,11 @@ def scaling_section(m: Material) -> list[str]:
         lines.append(f"- {row.variant} at {axis} {getattr(row, axis):.0f}: refused, "
                      f"{row.refused}")
     return [*lines, ""]
+
+
+def fixed_cost_section(m: Material) -> list[str]:
+    """t(B) = a + b·B per implementation and network, from the batch sweep (bench/fixed_cost.py)."""
+    return fixed_cost_lines(m.frames.cases, m.drawn.link, m.run.mode)
 
 
 def memory_section(m: Material) -> list[str]:
@@ -543,9 +586,10 @@ def unsupported_section(m: Material) -> list[str]:
 
 # REPORT.md, in order.
 SECTIONS: list[Callable[[Material], list[str]]] = [
-    title_section, machine_section, headlines_section, targets_section, method_section,
-    implementations_section, verify_section, steadiness_section, first_rounds_section, gemm_section,
-    network_sections, breakdown_section, scaling_section, memory_section, loss_section,
-    cold_start_section, claims_section, failures_section, skipped_section,
+    title_section, time_to_accuracy_section, machine_section, headlines_section, targets_section,
+    method_section, implementations_section, verify_section, steadiness_section,
+    first_rounds_section, gemm_section,
+    network_sections, breakdown_section, scaling_section, fixed_cost_section, memory_section,
+    loss_section, cold_start_section, claims_section, failures_section, skipped_section,
     unsupported_section,
 ]

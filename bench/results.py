@@ -123,6 +123,7 @@ class Kind:
     GEMM = "gemm"  # NumPy's matrix product
     PHASE = "phase"  # one phase of numpy_vec's training step (bench/test_breakdown.py)
     COLD_START = "cold_start"
+    TIME_TO_ACCURACY = "time_to_accuracy"  # a fresh process trained to a test accuracy
     LOSS_CURVE = "loss_curve"
     MEMORY = "memory"
 

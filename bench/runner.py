@@ -101,6 +101,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 GEMM_FILES = ["test_gemm.py"]
 BREAKDOWN_FILES = ["test_breakdown.py"]  # the first GEMM step also takes the MNIST step apart
 CASE_FILES = ["test_speed.py", "test_startup.py"]  # every block
+TTA_FILES = ["test_time_to_accuracy.py"]  # every block, when the run measures time to accuracy
 # the first block: sweeps, loss curves, memory, and `nnbench verify` of the variant
 ONCE_FILES = ["test_scaling.py", "test_convergence.py", "test_memory.py", "test_verify.py"]
 
@@ -121,6 +122,7 @@ class RunOptions:
     command: str = "nnbench run"
     repeats: int | None = None  # blocks: processes per variant; None: the mode's
     seed: int | None = None  # of the blocks' order; None: drawn, and recorded
+    time_to_accuracy: bool | None = None  # train to the accuracy targets; None: the mode's
 
 
 @dataclass
@@ -368,7 +370,9 @@ def run(options: RunOptions) -> Path:
     run_id, run_dir = new_run_directory(Path(options.out).resolve(), machine_name)
 
     orders = block_order([GEMM_STEP, *(v.name for v in variants)], repeats, seed)
-    steps = planned_steps(orders)
+    time_to_accuracy = (mode.scope.time_to_accuracy if options.time_to_accuracy is None
+                        else options.time_to_accuracy)
+    steps = planned_steps(orders, time_to_accuracy)
     steps += [Step(text, StepKind.VARIANT, [], group=text, status=Status.FAILED,
                    reason=f"could not be loaded: {reason}")
               for text, reason in options.broken.items()]
@@ -389,6 +393,7 @@ def run(options: RunOptions) -> Path:
         "selection": {"variants": [v.name for v in variants],
                       "networks": list(choice.networks), "dtypes": list(choice.dtypes)},
         "blocks": {"repeats": repeats, "seed": seed, "orders": orders},
+        "time_to_accuracy": time_to_accuracy,
         "started": now(), "finished": None, "seconds": None,
         "planned_steps": [step.name for step in steps], "steps": [],
     }
@@ -416,15 +421,17 @@ def block_order(names: list[str], repeats: int, seed: int) -> list[list[str]]:
     return [[names[i] for i in generator.permutation(len(names))] for _ in range(repeats)]
 
 
-def planned_steps(orders: list[list[str]]) -> list[Step]:
+def planned_steps(orders: list[list[str]], time_to_accuracy: bool = False) -> list[Step]:
     """The steps of the blocks, in their order: a GEMM step or a variant's, named after the
-    block when there is more than one."""
+    block when there is more than one; a variant's trains to the accuracy targets too when
+    `time_to_accuracy`."""
     steps = []
     for block, order in enumerate(orders, start=1):
         for group in order:
             name = group if len(orders) == 1 else f"{group}.{block}"
             gemm = group == GEMM_STEP
-            files, once = (GEMM_FILES, BREAKDOWN_FILES) if gemm else (CASE_FILES, ONCE_FILES)
+            files, once = (GEMM_FILES, BREAKDOWN_FILES) if gemm else (
+                CASE_FILES + (TTA_FILES if time_to_accuracy else []), ONCE_FILES)
             steps.append(Step(name, StepKind.GEMM if gemm else StepKind.VARIANT,
                               files + (once if block == 1 else []), group=group, block=block))
     return steps

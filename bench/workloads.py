@@ -144,13 +144,16 @@ class Timing:
 
 @dataclass(frozen=True)
 class Sweeps:
-    """The scaling sweeps over the MNIST shape: hidden width, and batch size."""
+    """The scaling sweeps: hidden width (the MNIST shape), and batch size (the networks of
+    `batch_networks`; bench/fixed_cost.py fits the fixed cost of a call to it)."""
 
-    samples: int  # MNIST samples a sweep point trains on
+    samples: int  # samples a sweep point trains on (MNIST's; the batch sweep's other
+    # networks tile their training rows to as many)
     batch: int  # the batch size of the width sweep
-    width: int  # the hidden width of the batch sweep (one the Jacobian can afford)
+    width: int  # the hidden width of the batch sweep's MNIST (one the Jacobian can afford)
     widths: tuple[int, ...]
     batch_sizes: tuple[int, ...]
+    batch_networks: tuple[str, ...]  # what the batch sweep trains (XOR and digits: the presets)
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,19 @@ class ColdStart:
     # A later block starts a variant again only if its first block's start took less: a
     # Numba compile or a TensorFlow start costs seconds in every block.
     repeat_below_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class TimeToAccuracy:
+    """Fresh processes trained until the test accuracy reaches a target (bench/tta.py)."""
+
+    targets: tuple[tuple[str, float], ...]  # (preset, test accuracy)
+    dtype: str
+    limit_s: float  # a variant whose preset epochs would take longer stops after its first
+    train: int | None = None  # training samples (None: the whole set)
+    test: int | None = None  # test samples evaluated after each epoch (None: the whole set)
+    hidden: int | None = None  # the hidden width (None: the preset's)
+    estimated: tuple[str, ...] = ()  # variants estimated from their time per sample instead
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,7 @@ class Scope:
     extra_variants: bool  # EXTRA_VARIANTS too, unless variants are named
     repeats: int  # blocks: processes per variant (bench/runner.py)
     verify_epochs: int = 100  # of each preset's schedule, for the drift (bench/test_verify.py)
+    time_to_accuracy: bool = False  # train to the accuracy targets unless asked not to
     gemm_shapes: tuple[tuple[int, int, int], ...] = ((128, 784, 512), (1024, 1024, 1024))
 
 
@@ -195,6 +212,7 @@ class Mode:
     sweeps: Sweeps
     loss_curve: LossCurve
     cold_start: ColdStart
+    time_to_accuracy: TimeToAccuracy
     memory: Memory
     scope: Scope
 
@@ -224,12 +242,18 @@ MODES = {
         "default", _workloads(mnist_train=12_800, mnist_predict=1000),
         Timing(round_s=0.1, subset_s=0.3, full_s=4.0, case_s=0.3, min_rounds=3, max_rounds=20,
                timeout_s=480, case_checks=True),
+        # Five batch sizes on each network: the fit of the fixed cost of a call needs three,
+        # and rests on n - 2 degrees of freedom; batch 4 is XOR's own workload.
         Sweeps(samples=1024, batch=128, width=128, widths=(16, 64, 256, 1024),
-               batch_sizes=(1, 8, 64, 512)),
+               batch_sizes=(1, 4, 8, 64, 512), batch_networks=("mnist", "xor", "digits")),
         LossCurve(samples=256, epochs=8, hidden=16, batch_size=32),
         # One start per implementation, on the network the suite is about: a Numba compile
         # or a TensorFlow start costs seconds, and its spread is not what is asked.
         ColdStart(networks=("mnist",), variants=None, rounds=1),
+        # The whole of MNIST, float32 (the frameworks' default), to the two targets users of
+        # this network quote.
+        TimeToAccuracy(targets=(("mnist", 0.97), ("mnist-best", 0.98)), dtype="float32",
+                       limit_s=120.0, estimated=("octave",)),
         # The Jacobian beside the implementations that start in a second: a framework's
         # memory is mostly the framework (its cold start shows it, at the MNIST shape).
         Memory(widths=(16, 64, 256, 1024), batch=8,
@@ -241,16 +265,22 @@ MODES = {
         # The machine check is made at each process's start and end only (bench/steadiness.py).
         Timing(round_s=0.02, subset_s=0.08, full_s=1.0, case_s=0.06, min_rounds=2,
                max_rounds=10, timeout_s=60, case_checks=False),
-        Sweeps(samples=256, batch=128, width=64, widths=(16, 256), batch_sizes=(1, 64)),
+        # Three batch sizes, the fewest a fit of the fixed cost takes, on the cheap networks.
+        Sweeps(samples=256, batch=128, width=64, widths=(16, 256), batch_sizes=(1, 8, 64),
+               batch_networks=("mnist", "xor")),
         LossCurve(samples=64, epochs=3, hidden=16, batch_size=32),
         # A fresh TensorFlow or a Numba compile costs seconds: the smoke test starts only the
         # light implementations (the code path is the same).
         ColdStart(networks=("xor",), variants=("python", "numpy"), rounds=1),
+        # The same path on a slice of MNIST and a narrow network, to a lower target.
+        TimeToAccuracy(targets=(("mnist", 0.85),), dtype="float32", limit_s=20.0,
+                       train=2000, test=1000, hidden=64),
         Memory(widths=(16, 64), batch=4, variants=("numpy", "jacobian")),
         # The smoke test covers every implementation and network once: float32 and the
         # extra settings of an implementation would only double its time; the GEMM rate is
         # taken at the MNIST layer's shape alone.
         Scope(dtypes=("float64",), extra_variants=False, repeats=1, verify_epochs=10,
+              time_to_accuracy=True,
               gemm_shapes=((128, 784, 512),)),
     ),
 }
