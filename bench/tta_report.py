@@ -35,10 +35,12 @@ def measured(cases: pd.DataFrame) -> pd.DataFrame:
 
 
 def not_trained(records: pd.DataFrame) -> pd.DataFrame:
-    """The variants recorded instead of trained: too slow, or sampled paradigms."""
+    """The variants recorded instead of trained (too slow, or estimated by the mode), once
+    each: every block records them."""
     if records.empty or Info.KIND not in records:
         return records.iloc[:0]
-    return records[records[Info.KIND] == Kind.TIME_TO_ACCURACY]
+    rows = records[records[Info.KIND] == Kind.TIME_TO_ACCURACY]
+    return rows.drop_duplicates([Info.VARIANT, Info.NETWORK, "target"])
 
 
 def targets(cases: pd.DataFrame, records: pd.DataFrame) -> list[tuple[str, float]]:
@@ -57,17 +59,22 @@ def common_epoch(rows: pd.DataFrame) -> int | None:
 
 def sampled_estimate(variant: str, epochs: int, plan: dict, table: pd.DataFrame,
                      cases: pd.DataFrame) -> tuple[float, str]:
-    """A slow paradigm's estimate from its per-sample figures at the full network, or why not."""
+    """An estimate from the variant's per-sample figures at the same network, in the same
+    dtype where it has them (else another), or why there is none."""
     rows = table[(table[Info.VARIANT] == variant) & (table[Info.NETWORK] == "mnist")
-                 & (table["shape"] == plan["shape"]) & (table[Info.REFUSED] == "")]
-    pace = {op: rows.loc[rows[Info.OP] == op, "time_per_unit_s"].min()
-            for op in ("train", "predict")}
-    if not all(np.isfinite(v) for v in pace.values()):
+                 & (table["shape"] == plan["shape"]) & (table[Info.REFUSED] == "")
+                 & table["time_per_unit_s"].notna()] if not table.empty else table
+    for dtype in dict.fromkeys([plan["dtype"], *rows.get(Info.DTYPE, [])]):
+        pace = {op: rows.loc[(rows[Info.OP] == op) & (rows[Info.DTYPE] == dtype),
+                             "time_per_unit_s"].min() for op in ("train", "predict")}
+        if all(np.isfinite(v) for v in pace.values()):
+            break
+    else:
         return math.nan, f"no per-sample figure at {plan['shape']} to estimate it from"
     cold = cases[(cases[Info.KIND] == Kind.COLD_START) & (cases[Info.VARIANT] == variant)]
     start = cold["median_s"].min() if not cold.empty else 0.0
     seconds = start + epochs * (plan["train"] * pace["train"] + plan["test"] * pace["predict"])
-    return seconds, "estimate: its training and prediction time per sample"
+    return seconds, f"estimate: its {dtype} training and prediction time per sample"
 
 
 def target_table(network: str, target: float, m_cases: pd.DataFrame,
@@ -114,7 +121,7 @@ def planned(rows: pd.DataFrame) -> dict | None:
         return None
     first = rows.iloc[0]
     return {"train": first["train_samples"], "test": first["test_samples"],
-            "shape": first["shape"]}
+            "shape": first["shape"], "dtype": first[Info.DTYPE]}
 
 
 def display(frame: pd.DataFrame, target: float) -> pd.DataFrame:
@@ -173,9 +180,9 @@ def chart(cases: pd.DataFrame, path: Path) -> Path | None:
                       label=row.variant)
             axis.axvline(row.loaded_s, color=axis.lines[-1].get_color(), alpha=0.25, lw=0.8)
         axis.axhline(target, color="black", linestyle=":", lw=1)
-        axis.set_xscale("log")
+        axis.set_xlim(left=0)
         axis.set_title(f"{network}: test accuracy to {target:.0%}")
-        axis.set_xlabel("wall time from a fresh process (s, log; thin lines: first step)")
+        axis.set_xlabel("wall time from a fresh process (s; thin lines: the first step)")
         axis.set_ylabel("test accuracy")
         axis.legend(fontsize=7, ncol=2)
     return save(figure, path)

@@ -58,7 +58,7 @@ def case(variant, seconds, epochs, blocks=(1.0, 1.1, 0.9), **fields):
             "accuracy": [0.9] * (epochs - 1) + [0.971], "loaded_s": 0.5,
             "reached_s": seconds, "evaluated_s": list(np.linspace(1, seconds, epochs)),
             "train_samples": 60000, "test_samples": 10000, "max_epochs": 5,
-            "shape": "784-512-10", **fields}
+            "shape": "784-512-10", "dtype": "float32", **fields}
 
 
 @pytest.fixture
@@ -69,10 +69,12 @@ def frames():
         {"kind": "time_to_accuracy", "variant": "octave", "network": "mnist", "target": 0.97,
          "epoch_s": 6.0, "loaded_s": 2.0, "refused": "over the 90 s limit"},
         {"kind": "time_to_accuracy", "variant": "python", "network": "mnist", "target": 0.97,
-         "refused": "walks one sample at a time"}])
+         "refused": "walks one sample at a time"},
+        {"kind": "time_to_accuracy", "variant": "python", "network": "mnist", "target": 0.97,
+         "refused": "walks one sample at a time"}])  # every block records it
     table = pd.DataFrame([
         {"variant": "python", "network": "mnist", "op": op, "shape": "784-512-10",
-         "refused": "", "time_per_unit_s": seconds}
+         "dtype": "float64", "refused": "", "time_per_unit_s": seconds}
         for op, seconds in (("train", 1e-2), ("predict", 1e-3))])
     return cases, records, table
 
@@ -86,6 +88,7 @@ def test_the_table_ranks_the_trained_and_estimates_the_rest(frames):
     octave, python = frame.iloc[3], frame.iloc[4]
     assert octave["estimate"] and octave["time"] == pytest.approx(2.0 + 4 * 6.0)
     assert python["estimate"] and python["time"] == pytest.approx(4 * (600 + 10))
+    assert "float64" in python["note"]  # its only dtype, not the run's float32
     assert frame.iloc[0]["before_first_step"] == pytest.approx(0.05)
 
 
