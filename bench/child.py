@@ -32,11 +32,13 @@ process starts with its parent's high-water mark. A process that wants its own p
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -262,3 +264,23 @@ def _descendant_groups(pid: int) -> set[int]:
             groups.add(group)
             parents.append(child)
     return groups
+
+
+def run_reporting(command: list[str], marker: str, env: dict[str, str], timeout_s: float
+                  ) -> tuple[float, dict, str]:
+    """Run a child that prints its findings as one line, `marker` then a JSON object: the
+    child's wall time, that object ({} without one) and why there is none ("" with one)."""
+    with tempfile.TemporaryDirectory(prefix="nnbench-child-") as scratch:
+        out_path, log_path = Path(scratch, "out"), Path(scratch, "log")
+        with open(out_path, "wb") as out:
+            result = run_child(command, env, log_path, Path(scratch), timeout_s, stdout=out)
+        lines = out_path.read_text(errors="replace").splitlines()
+        log_tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
+    reports = [line[len(marker):] for line in lines if line.startswith(marker)]
+    if result.timed_out:
+        return result.seconds, {}, f"timed out after {timeout_s:g} s"
+    if result.returncode != 0 or not reports:
+        return result.seconds, {}, (f"exit status {result.returncode}: "
+                                    f"{log_tail[0] if log_tail else 'no output'}")
+    return result.seconds, json.loads(reports[-1]), ""
+

@@ -17,10 +17,8 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nnbench
 import numpy as np
@@ -28,7 +26,7 @@ from nnbench import networks
 from nnbench.errors import UnsupportedError
 from nnbench.spec import NetworkSpec
 
-from .child import peak_rss_children, peak_rss_self, run_child
+from .child import peak_rss_children, peak_rss_self, run_reporting
 from .workloads import get_variant
 
 MARKER = "NNBENCH_PROBE "
@@ -120,23 +118,7 @@ def run_probe(variant: str, network: str, dtype: str = "float64", hidden: int | 
                "--dtype", dtype, "--samples", str(samples)]
     if hidden is not None:
         command += ["--hidden", str(hidden)]
-    with tempfile.TemporaryDirectory(prefix="nnbench-probe-") as scratch:
-        out_path, log_path = Path(scratch, "out"), Path(scratch, "log")
-        with open(out_path, "wb") as out:
-            result = run_child(command, {**os.environ, **(env or {})}, log_path, Path(scratch),
-                               timeout_s, stdout=out)
-        lines = out_path.read_text(errors="replace").splitlines()
-        log_tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
-    probe_ = Probe(result.seconds)
-    reports = [line[len(MARKER):] for line in lines if line.startswith(MARKER)]
-    if result.timed_out:
-        probe_.error = f"timed out after {timeout_s:g} s"
-    elif result.returncode != 0 or not reports:
-        probe_.error = (f"exit status {result.returncode}: "
-                        f"{log_tail[0] if log_tail else 'no output'}")
-    else:
-        probe_.inner = json.loads(reports[-1])
-    return probe_
+    return Probe(*run_reporting(command, MARKER, {**os.environ, **(env or {})}, timeout_s))
 
 
 if __name__ == "__main__":

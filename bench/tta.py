@@ -24,10 +24,8 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 MARKER = "NNBENCH_TTA "
 
@@ -124,30 +122,14 @@ def run_tta(variant: str, preset: str, target: float, dtype: str = "float32",
             train: int | None = None, test: int | None = None, hidden: int | None = None,
             limit_s: float = float("inf"), timeout_s: float = 600) -> Trained:
     """Start a fresh process that trains `variant` on `preset` to `target`; its report."""
-    from .child import run_child
+    from .child import run_reporting
 
     options = [f"--{name}={value}" for name, value in
                (("train", train), ("test", test), ("hidden", hidden)) if value is not None]
-    with tempfile.TemporaryDirectory(prefix="nnbench-tta-") as scratch:
-        out_path, log_path = Path(scratch, "out"), Path(scratch, "log")
-        started = time.monotonic()
-        command = [sys.executable, "-m", "nnbench.bench.tta", variant, preset, repr(target),
-                   "--dtype", dtype, f"--started={started!r}", f"--limit-s={limit_s!r}",
-                   *options]
-        with open(out_path, "wb") as out:
-            result = run_child(command, dict(os.environ), log_path, Path(scratch), timeout_s,
-                               stdout=out)
-        lines = out_path.read_text(errors="replace").splitlines()
-        log_tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
-    trained = Trained(result.seconds)
-    reports = [line[len(MARKER):] for line in lines if line.startswith(MARKER)]
-    if result.timed_out:
-        trained.error = f"timed out after {timeout_s:g} s"
-    elif result.returncode != 0 or not reports:
-        trained.error = f"exit status {result.returncode}: {log_tail[0] if log_tail else '?'}"
-    else:
-        trained.inner = json.loads(reports[-1])
-    return trained
+    started = time.monotonic()
+    command = [sys.executable, "-m", "nnbench.bench.tta", variant, preset, repr(target),
+               "--dtype", dtype, f"--started={started!r}", f"--limit-s={limit_s!r}", *options]
+    return Trained(*run_reporting(command, MARKER, dict(os.environ), timeout_s))
 
 
 if __name__ == "__main__":
