@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .threads import cpus_of_this_thread
@@ -266,10 +266,19 @@ def _descendant_groups(pid: int) -> set[int]:
     return groups
 
 
-def run_reporting(command: list[str], marker: str, env: dict[str, str], timeout_s: float
-                  ) -> tuple[float, dict, str]:
-    """Run a child that prints its findings as one line, `marker` then a JSON object: the
-    child's wall time, that object ({} without one) and why there is none ("" with one)."""
+@dataclass
+class Reported:
+    """What a child that reports one marked JSON line said (see `run_reporting`)."""
+
+    wall_s: float  # the whole process, measured from outside
+    inner: dict = field(default_factory=dict)  # the JSON object it printed
+    error: str = ""  # why it did not report ("" when it did)
+
+
+def run_reporting(command: list[str], marker: str, env: dict[str, str], timeout_s: float,
+                  into: type[Reported] = Reported) -> Reported:
+    """Run a child that prints its findings as one line, `marker` then a JSON object: its
+    wall time, that object, and why there is none, as an `into`."""
     with tempfile.TemporaryDirectory(prefix="nnbench-child-") as scratch:
         out_path, log_path = Path(scratch, "out"), Path(scratch, "log")
         with open(out_path, "wb") as out:
@@ -278,9 +287,8 @@ def run_reporting(command: list[str], marker: str, env: dict[str, str], timeout_
         log_tail = log_path.read_text(errors="replace").strip().splitlines()[-1:]
     reports = [line[len(marker):] for line in lines if line.startswith(marker)]
     if result.timed_out:
-        return result.seconds, {}, f"timed out after {timeout_s:g} s"
+        return into(result.seconds, error=f"timed out after {timeout_s:g} s")
     if result.returncode != 0 or not reports:
-        return result.seconds, {}, (f"exit status {result.returncode}: "
-                                    f"{log_tail[0] if log_tail else 'no output'}")
-    return result.seconds, json.loads(reports[-1]), ""
-
+        return into(result.seconds, error=f"exit status {result.returncode}: "
+                                          f"{log_tail[0] if log_tail else 'no output'}")
+    return into(result.seconds, json.loads(reports[-1]))

@@ -22,7 +22,7 @@ from .cases import cases_frame
 from .checks import CHECK_RATES, RATIO_COLUMNS, implementation_of, machine_checks
 from .formatting import seconds_text
 from .results import GEMM_AFTER_STEP, OPS, PER_SAMPLE_KINDS, Info, Kind, Run
-from .tables import REFERENCE_VARIANT
+from .tables import REFERENCE_VARIANT, stepped_impl
 
 VERDICTS = (stats.SLOWER, stats.FASTER, stats.NO_CHANGE, stats.UNKNOWN)
 RULE = ("a case is called slower or faster only when Welch's t-test on the logs of its "
@@ -55,9 +55,8 @@ def comparable(cases: pd.DataFrame) -> pd.DataFrame:
 def phase_axis(frame: pd.DataFrame) -> pd.Series:
     """A step phase's name, after its implementation's where that is not the reference (two
     implementations' steps have phases of the same name)."""
-    impl = frame[Info.IMPL].fillna("") if Info.IMPL in frame else pd.Series("", frame.index)
-    own = (impl != "") & (impl != REFERENCE_VARIANT)
-    return frame["phase"].where(~own, impl + ": " + frame["phase"].astype(str))
+    impl = stepped_impl(frame)
+    return frame["phase"].where(impl == REFERENCE_VARIANT, impl + ": " + frame["phase"].astype(str))
 
 
 LONE_FILE = "(the file)"

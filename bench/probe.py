@@ -18,7 +18,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 
 import nnbench
 import numpy as np
@@ -26,7 +25,7 @@ from nnbench import networks
 from nnbench.errors import UnsupportedError
 from nnbench.spec import NetworkSpec
 
-from .child import peak_rss_children, peak_rss_self, run_reporting
+from .child import Reported, peak_rss_children, peak_rss_self, run_reporting
 from .workloads import get_variant
 
 MARKER = "NNBENCH_PROBE "
@@ -95,11 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 # ---- the parent ----
 
 
-@dataclass
-class Probe:
-    wall_s: float  # the whole process, measured from outside
-    inner: dict = field(default_factory=dict)  # what the child reported (see `probe`)
-    error: str = ""  # why the child did not report ("" when it did)
+class Probe(Reported):
+    """What a probe reported (see `probe`), or why it did not."""
 
     @property
     def refused(self) -> str:
@@ -118,7 +114,7 @@ def run_probe(variant: str, network: str, dtype: str = "float64", hidden: int | 
                "--dtype", dtype, "--samples", str(samples)]
     if hidden is not None:
         command += ["--hidden", str(hidden)]
-    return Probe(*run_reporting(command, MARKER, {**os.environ, **(env or {})}, timeout_s))
+    return run_reporting(command, MARKER, {**os.environ, **(env or {})}, timeout_s, Probe)
 
 
 if __name__ == "__main__":

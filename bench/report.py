@@ -67,6 +67,7 @@ class Material:
     drawn: Drawn
     claims: list[dict] | None
     verify: list = field(default_factory=list)  # the run's verify findings (bench/verify.py)
+    time_to_accuracy: list = field(default_factory=list)  # bench/tta_report.py's target_tables
 
     @property
     def run(self) -> Run:
@@ -89,7 +90,8 @@ def write_report(run: Run, out: Path) -> Report:
                 for finding in document[Section.NAME].get(Section.VERIFY, [])]
     if findings:
         drawn.files += verify_report.draw(findings, out / "charts")
-    material = Material(frames, drawn, rows, findings)
+    material = Material(frames, drawn, rows, findings, tta_report.target_tables(
+        frames.cases, frames.records, frames.table))
     lines = [line for section in SECTIONS for line in section(material)]
     report_md = out / "REPORT.md"
     write_text(report_md, "\n".join(lines).replace("\n\n\n", "\n\n"))
@@ -125,8 +127,7 @@ def title_section(m: Material) -> list[str]:
 
 
 def time_to_accuracy_section(m: Material) -> list[str]:
-    return tta_report.section_lines(m.frames.cases, m.frames.records, m.frames.table,
-                                    m.drawn.link(tta_report.CHART), markdown_table)
+    return tta_report.section_lines(m.time_to_accuracy, m.drawn.link(tta_report.CHART))
 
 
 def partial_warning(run: Run) -> list[str]:
@@ -243,7 +244,7 @@ def headlines_section(m: Material) -> list[str]:
     lines = ["## Headlines", "",
              "Each figure with its 95% interval in brackets (docs/statistics.md): two "
              "implementations whose ratio's interval holds 1 are tied, and share a rank.", ""]
-    lines += tta_report.headline(m.frames.cases, m.frames.records, m.frames.table)
+    lines += tta_report.headline(m.time_to_accuracy)
     lines += headline_lines(m.frames.table) or ["- no ranked cases"]
     lines += peer_lines(m.frames.table)
     return [*lines, "", *within_process_note(m.frames.cases)]

@@ -25,7 +25,10 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the child's imports are timed: it does without the parent's helpers
+    from .child import Reported
 
 MARKER = "NNBENCH_TTA "
 
@@ -109,18 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 # ---- the parent ----
 
 
-@dataclass
-class Trained:
-    """What one fresh process reported (see `train_to_target`), or why it did not."""
-
-    wall_s: float  # the whole process, measured from outside
-    inner: dict = field(default_factory=dict)
-    error: str = ""
-
-
 def run_tta(variant: str, preset: str, target: float, dtype: str = "float32",
             train: int | None = None, test: int | None = None, hidden: int | None = None,
-            limit_s: float = float("inf"), timeout_s: float = 600) -> Trained:
+            limit_s: float = float("inf"), timeout_s: float = 600) -> Reported:
     """Start a fresh process that trains `variant` on `preset` to `target`; its report."""
     from .child import run_reporting
 
@@ -129,7 +123,7 @@ def run_tta(variant: str, preset: str, target: float, dtype: str = "float32",
     started = time.monotonic()
     command = [sys.executable, "-m", "nnbench.bench.tta", variant, preset, repr(target),
                "--dtype", dtype, f"--started={started!r}", f"--limit-s={limit_s!r}", *options]
-    return Trained(*run_reporting(command, MARKER, dict(os.environ), timeout_s))
+    return run_reporting(command, MARKER, dict(os.environ), timeout_s)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from .cases import ratio_of
 from .charts import LINESTYLES, MARKERS, save  # charts sets the Agg backend
 from .formatting import range_text, ratio_text, seconds_text, share_text
 from .results import Info, Kind
+from .tables import markdown_table
 
 CHART = "time_to_accuracy.png"
 
@@ -45,10 +46,18 @@ def not_trained(records: pd.DataFrame) -> pd.DataFrame:
 
 def targets(cases: pd.DataFrame, records: pd.DataFrame) -> list[tuple[str, float]]:
     """Every (preset, target) the run measured, in the order it ran them."""
-    pairs = [*zip(measured(cases).get(Info.NETWORK, []), measured(cases).get("target", [])),
-             *zip(not_trained(records).get(Info.NETWORK, []),
-                  not_trained(records).get("target", []))]
-    return list(dict.fromkeys(pairs))
+    pairs = [frame[[Info.NETWORK, "target"]].itertuples(index=False, name=None)
+             for frame in (measured(cases), not_trained(records)) if not frame.empty]
+    return list(dict.fromkeys(pair for found in pairs for pair in found))
+
+
+def target_tables(cases: pd.DataFrame, records: pd.DataFrame, table: pd.DataFrame
+                  ) -> list[tuple[str, float, pd.DataFrame]]:
+    """(preset, target, its `target_table`) for every target the run measured, once each:
+    the section and the headlines are written from them."""
+    found = [(network, target, target_table(network, target, cases, records, table))
+             for network, target in targets(cases, records)]
+    return [(network, target, frame) for network, target, frame in found if not frame.empty]
 
 
 def common_epoch(rows: pd.DataFrame) -> int | None:
@@ -77,11 +86,11 @@ def sampled_estimate(variant: str, epochs: int, plan: dict, table: pd.DataFrame,
     return seconds, f"estimate: its {dtype} training and prediction time per sample"
 
 
-def target_table(network: str, target: float, m_cases: pd.DataFrame,
-                 records: pd.DataFrame, table: pd.DataFrame, cases: pd.DataFrame
-                 ) -> pd.DataFrame:
+def target_table(network: str, target: float, cases: pd.DataFrame, records: pd.DataFrame,
+                 table: pd.DataFrame) -> pd.DataFrame:
     """One row per variant for one target, fastest first, estimates after the measured."""
-    rows = m_cases[(m_cases[Info.NETWORK] == network) & (m_cases["target"] == target)]
+    rows = measured(cases)
+    rows = rows[(rows[Info.NETWORK] == network) & (rows["target"] == target)]
     epoch = common_epoch(rows)
     reached = rows[rows["reached"].astype(bool)].sort_values("time_per_unit_s")
     out = []
@@ -188,10 +197,10 @@ def chart(cases: pd.DataFrame, path: Path) -> Path | None:
     return save(figure, path)
 
 
-def section_lines(cases: pd.DataFrame, records: pd.DataFrame, table: pd.DataFrame,
-                  link: str, markdown_table) -> list[str]:
-    """REPORT.md's opening section: a table per target, the epoch note, the chart."""
-    if measured(cases).empty:
+def section_lines(found: list[tuple[str, float, pd.DataFrame]], link: str) -> list[str]:
+    """REPORT.md's opening section, from `target_tables`: a table per target, the epoch note,
+    the chart."""
+    if not found:
         return []
     lines = ["## Time to accuracy", "",
              "From nothing to a trained network: a fresh process imports the implementation, "
@@ -199,24 +208,18 @@ def section_lines(cases: pd.DataFrame, records: pd.DataFrame, table: pd.DataFram
              "each epoch, until the test accuracy first reaches the target (float32; "
              "docs/method.md). Each figure with its 95% interval over processes; a ratio "
              "whose interval holds 1 is a tie. ≈ marks an estimate.", ""]
-    m_cases = measured(cases)
-    for network, target in targets(cases, records):
-        frame = target_table(network, target, m_cases, records, table, cases)
-        if frame.empty:
-            continue
+    for network, target, frame in found:
         lines += [f"### {target:.0%} test accuracy, preset `{network}`", "",
                   markdown_table(display(frame, target)), "", epoch_note(frame), ""]
     return [*lines, link, ""]
 
 
-def headline(cases: pd.DataFrame, records: pd.DataFrame, table: pd.DataFrame) -> list[str]:
-    """One finding per target: the fastest to it, and the frameworks' and scikit-learn's
-    ratios to it."""
+def headline(found: list[tuple[str, float, pd.DataFrame]]) -> list[str]:
+    """One finding per target of `target_tables`: the fastest to it, and everyone else's
+    ratio to it."""
     lines = []
-    for network, target in targets(cases, records):
-        frame = target_table(network, target, measured(cases), records, table, cases)
-        timed = frame[~frame["estimate"].astype(bool) & frame["time"].notna()] \
-            if not frame.empty else frame
+    for network, target, frame in found:
+        timed = frame[~frame["estimate"].astype(bool) & frame["time"].notna()]
         if timed.empty:
             continue
         best = timed.iloc[0]
@@ -229,4 +232,3 @@ def headline(cases: pd.DataFrame, records: pd.DataFrame, table: pd.DataFrame) ->
                 f"({range_text(row.ratio_low, row.ratio_high, ratio_text)})"
                 for row in timed.iloc[1:].itertuples()))
     return lines
-

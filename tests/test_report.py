@@ -233,26 +233,29 @@ def timed_case(name, median, **info):
                       "iqr": 0.0, "rounds": 3, "iterations": 1}}
 
 
+PHASES = (("big product", "product", 80e6), ("activation", "elementwise", 0),
+          ("small product", "product", 20e6), ("update", "update", 0),
+          ("whole step", "step", 0))  # a step of five phases: their names, kinds and FLOPs
+
+
+def phase_cases(prefix: str, medians, **fields) -> list[dict]:
+    """The five PHASES of an MNIST step, float64 at batch 128, with these medians."""
+    return [timed_case(f"{prefix}{order + 1}", median, kind="phase", phase=name,
+                       phase_kind=kind, order=order, flops=flops, dtype="float64",
+                       batch_size=128, sizes=[784, 512, 10], **fields)
+            for order, ((name, kind, flops), median) in enumerate(zip(PHASES, medians))]
+
+
 @pytest.fixture
 def breakdown_run(tmp_path):
     """A GEMM rate of 100 GFLOP/s and a step of 2 ms taken apart into five phases."""
     document = json.loads(RUN_A.read_text())
-    phase = {"kind": "phase", "dtype": "float64", "batch_size": 128, "sizes": [784, 512, 10]}
     document["benchmarks"] = [
         timed_case("test_gemm", 1e-3, kind="gemm", dtype="float64", m=100, k=1000, n=500,
                    flops=100e6, threads=2, thread_setting="run"),
         timed_case("test_gemm_one", 2e-3, kind="gemm", dtype="float64", m=100, k=1000, n=500,
                    flops=100e6, threads=1, thread_setting="one"),
-        timed_case("p1", 1e-3, phase="big product", phase_kind="product", order=0, flops=80e6,
-                   **phase),
-        timed_case("p2", 0.2e-3, phase="activation", phase_kind="elementwise", order=1,
-                   flops=0, **phase),
-        timed_case("p3", 0.25e-3, phase="small product", phase_kind="product", order=2,
-                   flops=20e6, **phase),
-        timed_case("p4", 0.1e-3, phase="update", phase_kind="update", order=3, flops=0,
-                   **phase),
-        timed_case("p5", 2e-3, phase="whole step", phase_kind="step", order=4, flops=0,
-                   **phase),
+        *phase_cases("p", (1e-3, 0.2e-3, 0.25e-3, 0.1e-3, 2e-3)),
     ]
     path = tmp_path / "breakdown.json"
     path.write_text(json.dumps(document))
@@ -297,19 +300,8 @@ def two_steps_run(breakdown_run, tmp_path):
     """The breakdown run with numpy-fast's step taken apart beside numpy's (1.5 ms: the same
     products, less elementwise work and update), and both trained in the main table."""
     document = json.loads(breakdown_run.read_text())
-    phase = {"kind": "phase", "impl": "numpy-fast", "dtype": "float64", "batch_size": 128,
-             "sizes": [784, 512, 10]}
     document["benchmarks"] += [
-        timed_case("f1", 1e-3, phase="big product", phase_kind="product", order=0, flops=80e6,
-                   **phase),
-        timed_case("f2", 0.1e-3, phase="activation", phase_kind="elementwise", order=1,
-                   flops=0, **phase),
-        timed_case("f3", 0.25e-3, phase="small product", phase_kind="product", order=2,
-                   flops=20e6, **phase),
-        timed_case("f4", 0.05e-3, phase="update", phase_kind="update", order=3, flops=0,
-                   **phase),
-        timed_case("f5", 1.5e-3, phase="whole step", phase_kind="step", order=4, flops=0,
-                   **phase),
+        *phase_cases("f", (1e-3, 0.1e-3, 0.25e-3, 0.05e-3, 1.5e-3), impl="numpy-fast"),
         *trained_mnist({"numpy": 3.0, "numpy-fast": 1.5}),
     ]
     path = tmp_path / "two_steps.json"

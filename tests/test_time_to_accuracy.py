@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from nnbench.bench import tta, tta_report
-from nnbench.bench.tables import markdown_table
 
 SMALL = dict(train=500, test=200, hidden=16)  # a slice of MNIST that trains in a second
 
@@ -81,7 +80,7 @@ def frames():
 
 def test_the_table_ranks_the_trained_and_estimates_the_rest(frames):
     cases, records, table = frames
-    frame = tta_report.target_table("mnist", 0.97, cases, records, table, cases)
+    frame = tta_report.target_table("mnist", 0.97, cases, records, table)
     assert list(frame["implementation"]) == ["numpy", "torch", "keras", "octave", "python"]
     torch = frame.iloc[1]
     assert torch["ratio"] == pytest.approx(2.0) and torch["ratio_low"] < 2 < torch["ratio_high"]
@@ -94,18 +93,19 @@ def test_the_table_ranks_the_trained_and_estimates_the_rest(frames):
 
 def test_a_variant_that_reached_it_at_another_epoch_is_named(frames):
     cases, records, table = frames
-    frame = tta_report.target_table("mnist", 0.97, cases, records, table, cases)
+    frame = tta_report.target_table("mnist", 0.97, cases, records, table)
     note = tta_report.epoch_note(frame)
     assert "epoch 4" in note and "keras at epoch 5" in note
 
 
 def test_the_section_and_headline_show_every_row_and_mark_estimates(frames, tmp_path):
     cases, records, table = frames
-    lines = tta_report.section_lines(cases, records, table, "CHART", markdown_table)
+    found = tta_report.target_tables(cases, records, table)
+    lines = tta_report.section_lines(found, "CHART")
     text = "\n".join(lines)
     assert lines[0] == "## Time to accuracy" and "### 97% test accuracy" in text
     assert "| octave | ≈ " in text and "| python | ≈ " in text and "CHART" in text
-    headline = tta_report.headline(cases, records, table)
+    headline = tta_report.headline(found)
     assert headline[0].startswith("- 97% test accuracy on `mnist`: fastest **numpy**")
     assert "torch 2×" in headline[0] and "octave" not in headline[0]
     assert tta_report.chart(cases, tmp_path / "tta.png").stat().st_size > 0
@@ -113,5 +113,5 @@ def test_the_section_and_headline_show_every_row_and_mark_estimates(frames, tmp_
 
 def test_no_time_to_accuracy_cases_no_section():
     empty = pd.DataFrame(columns=["kind"])
-    assert tta_report.section_lines(empty, empty, empty, "", markdown_table) == []
+    assert tta_report.section_lines(tta_report.target_tables(empty, empty, empty), "") == []
     assert tta_report.chart(empty, None) is None
